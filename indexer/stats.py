@@ -1,0 +1,41 @@
+"""Counting lessons by facet, for `lessons stats` and the site."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .checks import Lesson
+
+FACETS = ("sector", "technology", "outcome", "company_size", "country", "language")
+
+
+@dataclass
+class Stats:
+    """Lesson counts per facet value, most common first."""
+
+    total: int
+    counts: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"total": self.total, "counts": {facet: dict(rows) for facet, rows in self.counts.items()}}
+
+
+def facet_values(lesson: Lesson, facet: str) -> list[str]:
+    """The values a lesson has for a facet (several for technology)."""
+    meta = lesson.meta
+    if facet == "technology":
+        return list(dict.fromkeys(meta.technologies))
+    value = getattr(meta, facet)
+    return [value] if value else []
+
+
+def compute_stats(lessons: list[Lesson]) -> Stats:
+    """Count lessons per value of every facet; a lesson without a country counts as 'unknown'."""
+    stats = Stats(total=len(lessons))
+    for facet in FACETS:
+        counter: Counter[str] = Counter()
+        for lesson in lessons:
+            counter.update(facet_values(lesson, facet) or ["unknown"])
+        stats.counts[facet] = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+    return stats
