@@ -97,6 +97,8 @@ def check(ctx: click.Context, paths: tuple[Path, ...], strict: bool, fmt: str) -
 @click.option("--language", default=None, help="Language of the lesson (en, es...). Default: en.")
 @click.option("--summary", default="", help="One or two sentences with the key figures (can be written later).")
 @click.option("--folder", type=click.Path(file_okay=False, path_type=Path), help="Subfolder of lessons/ to write into.")
+@click.option("--interactive/--no-interactive", default=None,
+              help="Ask for missing values (default: only when run in a terminal).")
 @click.pass_context
 def new(ctx: click.Context, **options) -> None:
     """Create a new lesson from the template.
@@ -110,7 +112,7 @@ def new(ctx: click.Context, **options) -> None:
       lessons new --title "Moving our invoices to e-invoicing" --sector retail-wholesale \\
                   --size small --outcome success --technology e-invoicing
     """
-    from .authoring import NewLesson, create_lesson
+    from .authoring import create_lesson
 
     kb = _kb(ctx)
     answers = _ask_new(kb, options)
@@ -122,13 +124,14 @@ def new(ctx: click.Context, **options) -> None:
     click.echo("Next: fill in the summary and each section (replace the lines in italics), then run")
     click.echo(f"  lessons check {kb.relpath(path)}")
     click.echo("and open a pull request. See docs/contributing.md.")
-    del NewLesson
 
 
 def _ask_new(kb, options: dict):
     from .authoring import NewLesson
 
-    interactive = sys.stdin.isatty()
+    interactive = options.pop("interactive")
+    if interactive is None:
+        interactive = sys.stdin.isatty()
     taxonomy = kb.taxonomy
     prompts = {
         "title": ("Title (what the lesson is about)", None),
