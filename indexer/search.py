@@ -1,0 +1,286 @@
+"""Ranking lessons: dense similarity of passages fused with BM25 over whole lessons, filters, snippets,
+similar lessons and evaluation metrics."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import UsageError
+from .keyword import tokenize
+from .schema import COUNTRIES, OUTCOMES, SIZES, Taxonomy
+from .store import IndexData
+
+HIDDEN_STATUSES = ("draft", "retracted")
+QUERY_CHUNK = 16  # queries scored at once; bounds memory of the all-passages score matrix
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Facet filters: within a facet any value matches, across facets all must match."""
+
+    sectors: tuple[str, ...] = ()
+    technologies: tuple[str, ...] = ()
+    outcomes: tuple[str, ...] = ()
+    sizes: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    since: dt.date | None = None
+
+
+@dataclass
+class SearchHit:
+    """One lesson in a result list, with its best passage as the snippet. `to_dict` is the stable JSON schema."""
+
+    rank: int
+    id: str
+    title: str
+    path: str
+    score: float
+    outcome: str
+    sector: str
+    company_size: str
+    country: str | None
+    language: str
+    technologies: list[str]
+    date: str
+    summary: str
+    snippet: str
+    section: str
+    dense_score: float
+    keyword_score: float
+    metadata: dict[str, Any] = field(default_factory=dict)
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.pop("highlights")
+        return out
+
+
+def validate_filters(filters: Filters, taxonomy: Taxonomy, data: IndexData) -> None:
+    """Refuse filter values that cannot match anything in this knowledge base, listing the valid ones."""
+    present_tech = {t for rec in data.lessons for t in rec["technologies"]}
+    present_lang = {rec["language"] for rec in data.lessons}
+    technologies = set(taxonomy.technologies) | present_tech
+    checks = [("sector", filters.sectors, set(taxonomy.sectors)), ("technology", filters.technologies, technologies),
+              ("outcome", filters.outcomes, set(OUTCOMES)), ("size", filters.sizes, set(SIZES)),
+              ("country", tuple(c.upper() for c in filters.countries), set(COUNTRIES)), ("language", filters.languages, present_lang)]
+    for name, values, valid in checks:
+        for value in values:
+            if value not in valid:
+                listing = ", ".join(sorted(valid)) if len(valid) <= 60 else "ISO 3166-1 alpha-2 codes such as ES, DE, IE"
+                raise UsageError(f"unknown {name} '{value}'; valid values: {listing}")
+
+
+def allowed_lessons(data: IndexData, filters: Filters) -> np.ndarray:
+    """Boolean mask over lesson rows: published lessons that pass every filter."""
+    countries = {c.upper() for c in filters.countries}
+    mask = np.zeros(len(data.lessons), dtype=bool)
+    for i, rec in enumerate(data.lessons):
+        mask[i] = (rec.get("status", "published") not in HIDDEN_STATUSES
+                   and (not filters.sectors or rec["sector"] in filters.sectors)
+                   and (not filters.technologies or any(t in filters.technologies for t in rec["technologies"]))
+                   and (not filters.outcomes or rec["outcome"] in filters.outcomes)
+                   and (not filters.sizes or rec["company_size"] in filters.sizes)
+                   and (not countries or (rec.get("country") or "") in countries)
+                   and (not filters.languages or rec["language"] in filters.languages)
+                   and (filters.since is None or rec["date"] >= filters.since.isoformat()))
+    return mask
+
+
+def fuse(dense: np.ndarray, keyword: np.ndarray, allowed: np.ndarray, dense_weight: float) -> np.ndarray:
+    """Convex combination of the lesson's best passage cosine and its BM25 score scaled by the best BM25 of the candidates.
+
+    Chosen by measurement on the development data (docs/search.md): plain reciprocal-rank fusion
+    with equal weights scored below dense-only there.
+    """
+    top = float(keyword[allowed].max()) if allowed.any() else 0.0
+    kw = keyword / top if top > 0 else np.zeros_like(keyword)
+    score = dense_weight * dense + (1.0 - dense_weight) * kw
+    return np.where(allowed, score, -np.inf)
+
+
+def lesson_dense_scores(data: IndexData, query_vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each query: every lesson's best passage cosine, and the row of that passage."""
+    n_pass, n_less = data.vectors.ntotal, len(data.lessons)
+    bounds = np.searchsorted(data.passage_lesson, np.arange(n_less + 1))
+    starts = bounds[:-1]
+    best = np.zeros((len(query_vectors), n_less), dtype=np.float32)
+    best_row = np.zeros((len(query_vectors), n_less), dtype=np.int64)
+    for lo in range(0, len(query_vectors), QUERY_CHUNK):
+        chunk = np.ascontiguousarray(query_vectors[lo : lo + QUERY_CHUNK], dtype=np.float32)
+        scores_sorted, ids = data.vectors.search(chunk, n_pass)
+        for q in range(len(chunk)):
+            per_passage = np.empty(n_pass, dtype=np.float32)
+            per_passage[ids[q]] = scores_sorted[q]
+            best[lo + q] = np.maximum.reduceat(per_passage, starts) if n_pass else 0.0
+            # first passage reaching the lesson's maximum: the snippet
+            hit = per_passage == np.repeat(best[lo + q], np.diff(bounds))
+            first = np.where(hit)[0]
+            owner = data.passage_lesson[first]
+            keep = np.r_[True, owner[1:] != owner[:-1]]
+            best_row[lo + q, owner[keep]] = first[keep]
+    return best, best_row
+
+
+def search(data: IndexData, embedder: Any, queries: Sequence[str], filters: Filters = Filters(), top_k: int = 5,
+           dense_weight: float = 0.7) -> list[list[SearchHit]]:
+    """The top lessons for each query (filters applied before the cut)."""
+    allowed = allowed_lessons(data, filters)
+    vectors = embedder.encode(list(queries))
+    dense, best_row = lesson_dense_scores(data, vectors)
+    results = []
+    for q, query in enumerate(queries):
+        keyword = data.keyword.scores(query)
+        fused = fuse(dense[q], keyword, allowed, dense_weight)
+        n = int(allowed.sum())
+        order = np.argsort(-fused, kind="stable")[: min(top_k, n)]
+        kw_top = float(keyword[allowed].max()) if n else 0.0
+        results.append([_hit(data, query, rank + 1, int(row), float(fused[row]), float(dense[q, row]),
+                             float(keyword[row] / kw_top) if kw_top > 0 else 0.0, int(best_row[q, row]))
+                        for rank, row in enumerate(order)])
+    return results
+
+
+_META_KEYS = ("tags", "products", "business_function", "adoption_phase", "cost_eur", "effort_person_days", "duration_months",
+              "would_do_again", "status", "region", "sample", "superseded_by")
+
+
+def _hit(data: IndexData, query: str, rank: int, row: int, score: float, dense: float, kw: float, passage: int) -> SearchHit:
+    rec = data.lessons[row]
+    snippet, spans = make_snippet(data.passage(passage), query)
+    return SearchHit(rank=rank, id=rec["id"], title=rec["title"], path=rec["path"], score=round(score, 4), outcome=rec["outcome"],
+                     sector=rec["sector"], company_size=rec["company_size"], country=rec.get("country"), language=rec["language"],
+                     technologies=list(rec["technologies"]), date=rec["date"], summary=rec["summary"], snippet=snippet,
+                     section=data.section(passage), dense_score=round(dense, 4), keyword_score=round(kw, 4),
+                     metadata={k: rec.get(k) for k in _META_KEYS if rec.get(k) not in (None, [], "")}, highlights=spans)
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents, same length as the input (one char per char) so offsets still match."""
+    out = []
+    for ch in text:
+        base = unicodedata.normalize("NFKD", ch.casefold())
+        base = "".join(c for c in base if not unicodedata.combining(c))
+        out.append(base[:1] if len(base) >= 1 else ch)
+    return "".join(out)
+
+
+def make_snippet(text: str, query: str, width: int = 280) -> tuple[str, list[tuple[int, int]]]:
+    """A window of `text` around the first query term, and the spans of query terms inside it."""
+    text = re.sub(r"\s+", " ", re.sub(r"[*_`#>|]+", "", text)).strip()
+    folded = _fold(text)
+    terms = sorted(set(tokenize(query)), key=len, reverse=True)
+    pattern = re.compile(r"\b(" + "|".join(re.escape(t) for t in terms) + r")\w*", re.IGNORECASE) if terms else None
+    first = pattern.search(folded) if pattern else None
+    start = 0
+    if first and first.start() > width // 3 and len(text) > width:
+        start = max(0, min(first.start() - width // 3, len(text) - width))
+        start = text.find(" ", start) + 1 or start
+    end = min(len(text), start + width)
+    if end < len(text):
+        end = text.rfind(" ", start, end) if text.rfind(" ", start, end) > start else end
+    snippet = ("…" if start > 0 else "") + text[start:end] + ("…" if end < len(text) else "")
+    offset = start - (1 if start > 0 else 0)
+    spans = []
+    if pattern:
+        for m in pattern.finditer(folded, start, end):
+            spans.append((m.start() - offset, m.end() - offset))
+    return snippet, spans
+
+
+# --- similar lessons ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class SimilarHit:
+    """A lesson close in meaning to another, with its tier."""
+
+    id: str
+    title: str
+    path: str
+    score: float
+    tier: str  # "likely duplicate" or "related"
+    outcome: str
+    sector: str
+    summary: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def similar_to_vector(data: IndexData, vector: np.ndarray, exclude: set[str], top: int, duplicate: float,
+                      related: float) -> list[SimilarHit]:
+    """Lessons whose centroid is closest to `vector`, above the related threshold, minus `exclude`."""
+    n = data.lesson_vectors.ntotal
+    if n == 0:
+        return []
+    scores, rows = data.lesson_vectors.search(np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32), n)
+    hits = []
+    for score, row in zip(scores[0], rows[0]):
+        rec = data.lessons[int(row)]
+        if rec["id"] in exclude or rec.get("status") in HIDDEN_STATUSES or score < related:
+            continue
+        tier = "likely duplicate" if score >= duplicate else "related"
+        hits.append(SimilarHit(rec["id"], rec["title"], rec["path"], round(float(score), 4), tier, rec["outcome"], rec["sector"],
+                               rec["summary"]))
+        if len(hits) >= top:
+            break
+    return hits
+
+
+def lesson_vector(data: IndexData, lesson_id: str) -> np.ndarray:
+    row = data.row_of(lesson_id)
+    if row is None:
+        raise UsageError(f"no indexed lesson with id '{lesson_id}'")
+    return data.lesson_vectors.reconstruct(row)
+
+
+def centroid(vectors: np.ndarray) -> np.ndarray:
+    mean = vectors.mean(axis=0)
+    return mean / max(float(np.linalg.norm(mean)), 1e-12)
+
+
+# --- evaluation ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class EvalResult:
+    """Retrieval quality over a query set (queries without any relevant lesson are skipped)."""
+
+    queries: int
+    ndcg_at_10: float
+    recall_at_5: float
+    recall_at_10: float
+    mrr_at_10: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def evaluate(rankings: dict[str, list[str]], qrels: dict[str, dict[str, int]]) -> EvalResult:
+    """nDCG@10 (linear gains), Recall@5, Recall@10 and MRR@10 of `rankings` (query id -> lesson ids, best first)."""
+    ndcg, r5, r10, mrr, n = 0.0, 0.0, 0.0, 0.0, 0
+    for qid, judged in qrels.items():
+        relevant = {doc: g for doc, g in judged.items() if g > 0}
+        if not relevant:
+            continue
+        n += 1
+        ranked = rankings.get(qid, [])[:10]
+        dcg = sum(relevant.get(doc, 0) / math.log2(i + 2) for i, doc in enumerate(ranked))
+        ideal = sum(g / math.log2(i + 2) for i, g in enumerate(sorted(relevant.values(), reverse=True)[:10]))
+        ndcg += dcg / ideal
+        r5 += len(set(ranked[:5]) & relevant.keys()) / len(relevant)
+        r10 += len(set(ranked) & relevant.keys()) / len(relevant)
+        mrr += next((1.0 / (i + 1) for i, doc in enumerate(ranked) if doc in relevant), 0.0)
+    if n == 0:
+        raise UsageError("the qrels name no relevant lesson for any query; nothing to evaluate")
+    return EvalResult(n, round(ndcg / n, 4), round(r5 / n, 4), round(r10 / n, 4), round(mrr / n, 4))

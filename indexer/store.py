@@ -1,0 +1,240 @@
+"""The index folder (`.lessons/index/`): generations written beside each other, swapped atomically.
+
+Each build writes a complete new generation folder, then replaces the one-line `CURRENT` file that
+names the live generation (write to a temporary file, then rename). A crash at any moment leaves
+`CURRENT` naming a complete generation. The previous generation is kept so that a reader that has just
+read `CURRENT` can still open it. Everything is JSON or numpy arrays loaded with allow_pickle=False, or
+FAISS's own format: an index folder copied from elsewhere cannot run code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .errors import LessonsError
+from .fsutil import write_atomic
+from .keyword import KeywordIndex
+from .schema import SCHEMA_VERSION
+
+FORMAT = 1
+CURRENT = "CURRENT"
+ARRAYS = ("passage_lesson", "passage_section", "passage_hash", "passage_offsets", "kw_indptr", "kw_docs", "kw_tfs", "kw_doclen")
+
+
+class IndexProblem(LessonsError):
+    """The index cannot be used as it is; the message says how to rebuild."""
+
+
+class IndexMissing(IndexProblem):
+    """There is no index yet."""
+
+
+class IndexLocked(LessonsError):
+    """Another process is writing the index."""
+
+
+REBUILD_HINT = "run 'lessons index --rebuild' to build it again"
+
+
+@dataclass
+class IndexData:
+    """Everything an index generation holds, in memory."""
+
+    manifest: dict[str, Any]
+    lessons: list[dict[str, Any]]  # one record per indexed lesson: id, path, hash, stat and metadata
+    skipped: dict[str, dict[str, Any]]  # files left out because of errors: path -> {stat, hash}
+    passage_lesson: np.ndarray  # int32 lesson row of each passage
+    passage_section: np.ndarray  # int16 index into manifest["sections"]
+    passage_hash: np.ndarray  # uint64 hash of the text the model read
+    passage_text: bytes  # UTF-8 texts, concatenated
+    passage_offsets: np.ndarray  # int64, len(passages) + 1
+    vectors: Any  # faiss.IndexFlatIP over passages
+    lesson_vectors: Any  # faiss.IndexFlatIP over lessons (mean of their passages, unit length)
+    keyword: KeywordIndex
+    name: str = ""
+    _by_id: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def passage(self, i: int) -> str:
+        return self.passage_text[self.passage_offsets[i] : self.passage_offsets[i + 1]].decode("utf-8")
+
+    def section(self, i: int) -> str:
+        return self.manifest["sections"][int(self.passage_section[i])]
+
+    def row_of(self, lesson_id: str) -> int | None:
+        if not self._by_id:
+            self._by_id = {rec["id"]: i for i, rec in enumerate(self.lessons)}
+        return self._by_id.get(lesson_id)
+
+
+def index_root(kb_index_dir: Path) -> Path:
+    return kb_index_dir / "index"
+
+
+def current_generation(root: Path) -> Path:
+    """The folder of the live generation, or IndexMissing."""
+    try:
+        name = (root / CURRENT).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise IndexMissing(f"no index in {root.parent}: run 'lessons index'") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexProblem(f"{root / CURRENT} is unreadable ({exc}); {REBUILD_HINT}") from None
+    folder = root / name
+    if "/" in name or name.startswith(".") or not folder.is_dir():
+        raise IndexProblem(f"{root / CURRENT} names a generation '{name[:60]}' that does not exist; {REBUILD_HINT}")
+    return folder
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexProblem(f"{folder / 'manifest.json'} is missing or damaged ({exc.__class__.__name__}); {REBUILD_HINT}") from None
+    found = manifest.get("format") if isinstance(manifest, dict) else None
+    if found != FORMAT:
+        raise IndexProblem(f"{folder} was written by another version of lessons (format {found}, this tool reads {FORMAT}); {REBUILD_HINT}")
+    return manifest
+
+
+def load(root: Path, expect_model: dict[str, Any] | None = None) -> IndexData:
+    """Load the live generation, checking it is complete and built by the expected model."""
+    folder = current_generation(root)
+    manifest = read_manifest(folder)
+    if expect_model is not None:
+        check_model(manifest, expect_model)
+    for name, size in manifest.get("files", {}).items():
+        path = folder / name
+        if not path.is_file() or path.stat().st_size != size:
+            raise IndexProblem(f"{path} is missing or truncated; {REBUILD_HINT}")
+    try:
+        return _read(folder, manifest)
+    except IndexProblem:
+        raise
+    except Exception as exc:  # numpy, faiss and json each raise their own kinds on damaged files
+        raise IndexProblem(f"the index in {folder} is damaged ({exc.__class__.__name__}: {str(exc)[:120]}); {REBUILD_HINT}") from None
+
+
+def check_model(manifest: dict[str, Any], expect: dict[str, Any]) -> None:
+    """Refuse to mix vectors of two models."""
+    have = manifest.get("model", {})
+    for key in ("name", "sha256", "dimension"):
+        if key in expect and have.get(key) != expect[key]:
+            raise IndexProblem(f"the index was built with model {have.get('name')} ({key} {str(have.get(key))[:16]}), "
+                              f"but the knowledge base now uses {expect.get('name')} ({key} {str(expect[key])[:16]}); {REBUILD_HINT}")
+
+
+def _read(folder: Path, manifest: dict[str, Any]) -> IndexData:
+    import faiss
+
+    arrays = {name: np.load(folder / f"{name}.npy", allow_pickle=False) for name in ARRAYS}
+    records = json.loads((folder / "lessons.json").read_text(encoding="utf-8"))
+    vectors = faiss.read_index(str(folder / "passages.faiss"))
+    lesson_vectors = faiss.read_index(str(folder / "lessons.faiss"))
+    vocab = json.loads((folder / "kw_vocab.json").read_text(encoding="utf-8"))
+    n_passages = len(arrays["passage_lesson"])
+    dim = manifest["model"]["dimension"]
+    if vectors.ntotal != n_passages or vectors.d != dim or lesson_vectors.ntotal != len(records["lessons"]) or lesson_vectors.d != dim:
+        raise IndexProblem(f"the index in {folder} is inconsistent (vectors do not match passages or dimension {dim}); {REBUILD_HINT}")
+    keyword = KeywordIndex(vocab, arrays["kw_indptr"], arrays["kw_docs"], arrays["kw_tfs"], arrays["kw_doclen"])
+    if keyword.size != len(records["lessons"]) or len(keyword.indptr) != len(vocab) + 1:
+        raise IndexProblem(f"the keyword index in {folder} is inconsistent; {REBUILD_HINT}")
+    return IndexData(manifest, records["lessons"], records["skipped"], arrays["passage_lesson"], arrays["passage_section"],
+                     arrays["passage_hash"], (folder / "passages.bin").read_bytes(), arrays["passage_offsets"],
+                     vectors, lesson_vectors, keyword, name=folder.name)
+
+
+def write(root: Path, data: IndexData) -> str:
+    """Write `data` as a new generation and make it live atomically. Returns the generation name."""
+    import faiss
+
+    root.mkdir(parents=True, exist_ok=True)
+    name = f"gen-{time.time_ns()}-{os.getpid()}"
+    tmp = root / f".{name}.tmp"
+    tmp.mkdir()
+    arrays = {"passage_lesson": data.passage_lesson, "passage_section": data.passage_section, "passage_hash": data.passage_hash,
+              "passage_offsets": data.passage_offsets, "kw_indptr": data.keyword.indptr, "kw_docs": data.keyword.docs,
+              "kw_tfs": data.keyword.tfs, "kw_doclen": data.keyword.doc_len}
+    for key, array in arrays.items():
+        np.save(tmp / f"{key}.npy", np.ascontiguousarray(array), allow_pickle=False)
+    (tmp / "passages.bin").write_bytes(data.passage_text)
+    (tmp / "lessons.json").write_text(json.dumps({"lessons": data.lessons, "skipped": data.skipped}, ensure_ascii=False))
+    (tmp / "kw_vocab.json").write_text(json.dumps(data.keyword.vocab, ensure_ascii=False))
+    faiss.write_index(data.vectors, str(tmp / "passages.faiss"))
+    faiss.write_index(data.lesson_vectors, str(tmp / "lessons.faiss"))
+    manifest = dict(data.manifest, format=FORMAT, tool_version=__version__, schema_version=SCHEMA_VERSION,
+                    created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    manifest["files"] = {p.name: p.stat().st_size for p in sorted(tmp.iterdir())}
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+    for path in tmp.iterdir():
+        _fsync(path)
+    os.replace(tmp, root / name)
+    _fsync(root)
+    write_atomic(root / CURRENT, name + "\n")
+    _fsync(root)
+    data.manifest, data.name = manifest, name
+    _cleanup(root, keep={name})
+    return name
+
+
+def _cleanup(root: Path, keep: set[str]) -> None:
+    """Remove unfinished generations and all but the two newest complete ones (a reader may still use the previous)."""
+    generations = sorted((p for p in root.iterdir() if p.is_dir() and p.name.startswith("gen-")), key=lambda p: int(p.name.split("-")[1]))
+    for path in generations[:-2]:
+        if path.name not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+    for path in root.glob(".gen-*.tmp"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def writer_lock(folder: Path, wait: float = 10.0, command: str = "lessons index") -> Iterator[None]:
+    """Hold the index's writer lock; wait up to `wait` seconds, then say who holds it."""
+    import fcntl
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "lock"
+    handle = open(path, "a+", encoding="utf-8")  # held open for the whole block
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexLocked(f"the index is being written by another process ({_holder(path)}); "
+                                      "wait for it to finish, or try again with a longer --wait") from None
+                time.sleep(0.1)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps({"pid": os.getpid(), "command": command, "since": time.strftime("%Y-%m-%d %H:%M:%S")}))
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # closing releases the lock; the kernel also releases it if the process dies
+
+
+def _holder(path: Path) -> str:
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        return f"pid {info['pid']}, '{info['command']}', since {info['since']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "holder unknown"
