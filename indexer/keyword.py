@@ -34,10 +34,10 @@ _WORD = re.compile(r"\w+")
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-case words without accents (so 'facturación' matches 'facturacion'), stop words removed."""
+    """Lower-case words of two or more characters without accents (so 'facturación' matches 'facturacion'), stop words removed."""
     folded = unicodedata.normalize("NFKD", text.casefold())
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return [w for w in _WORD.findall(folded) if w not in STOP_WORDS and not w.startswith("_")]
+    return [w for w in _WORD.findall(folded) if len(w) > 1 and w not in STOP_WORDS and not w.startswith("_")]
 
 
 @dataclass

@@ -53,8 +53,12 @@ def _windows(words: list[str]) -> list[str]:
 
 
 def keyword_text(lesson: Lesson, taxonomy: Taxonomy) -> str:
-    """The text BM25 sees for a lesson: title, summary, metadata names and the whole body."""
+    """The text BM25 sees for a lesson: title, metadata names and the body.
+
+    The summary is left out: it repeats the body in other words (and is embedded in the summary
+    passage), and counting those words twice lowered keyword quality on the development data.
+    """
     meta = lesson.meta
     names = [taxonomy.sectors.get(meta.sector, meta.sector), meta.outcome, meta.company_size,
              *(taxonomy.technologies.get(t, t) for t in meta.technologies), *meta.technologies, *meta.tags, *meta.products]
-    return "\n".join([meta.title, meta.summary, " ".join(names), lesson.body])
+    return "\n".join([meta.title, " ".join(names), lesson.body])

@@ -11,9 +11,9 @@ from .errors import UsageError
 SETTINGS_FILE = "lessons.toml"
 
 # Chosen by measurement on the development data (bench/search_quality.py); see docs/search.md.
-DEFAULT_DENSE_WEIGHT = 0.7
+DEFAULT_DENSE_WEIGHT = 0.9
 DEFAULT_DUPLICATE_THRESHOLD = 0.90
-DEFAULT_RELATED_THRESHOLD = 0.55
+DEFAULT_RELATED_THRESHOLD = 0.60
 
 
 @dataclass

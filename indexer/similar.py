@@ -19,11 +19,13 @@ def find_similar(kb: KnowledgeBase, data: IndexData, embedder: Any, target: str,
     """Similar lessons for `target` (an indexed id or a file path); the target's own id is always excluded."""
     path = Path(target)
     if target.endswith(".md") or path.exists():
-        vector, lesson_id = draft_vector(kb, embedder, path)
+        vector, lesson_id, technologies = draft_vector(kb, embedder, path)
     else:
         lesson_id = target
         vector = lesson_vector(data, target)
-    hits = similar_to_vector(data, vector, {lesson_id, *exclude}, top, settings.duplicate_threshold, settings.related_threshold)
+        technologies = data.lessons[data.row_of(target)]["technologies"]  # type: ignore[index]
+    hits = similar_to_vector(data, vector, technologies, {lesson_id, *exclude}, top, settings.duplicate_threshold,
+                             settings.related_threshold)
     return lesson_id, hits
 
 
@@ -36,4 +38,4 @@ def draft_vector(kb: KnowledgeBase, embedder: Any, path: Path):
         first = next((f.format() for f in findings if f.level == "error"), f"{path}: unreadable")
         raise UsageError(f"cannot compare {path}: fix its front matter first ({first})")
     passages = lesson_passages(lesson, kb.taxonomy)
-    return centroid(embedder.encode([p.embed_text for p in passages])), lesson.id
+    return centroid(embedder.encode([p.embed_text for p in passages])), lesson.id, lesson.meta.technologies

@@ -66,3 +66,58 @@ def kb(tmp_path: Path) -> Path:
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+class FakeEmbedder:
+    """A small deterministic embedder for unit tests: hashed bag of words, unit length. Shared words mean closeness."""
+
+    dimension = 64
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def encode(self, texts, batch_size: int = 32, progress=None):
+        import hashlib
+
+        import numpy as np
+
+        from indexer.keyword import tokenize
+
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in tokenize(text):
+                out[i, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension] += 1.0
+            out[i] /= max(float(np.linalg.norm(out[i])), 1e-9)
+        self.calls.append(len(texts))
+        if progress:
+            progress(len(texts), len(texts))
+        return out
+
+
+FAKE_IDENTITY = {"spec": "fake", "name": "fake-hash-embedder", "sha256": "0" * 64, "dimension": FakeEmbedder.dimension}
+
+
+def topic_lesson(topic: str, **front: object) -> str:
+    """A valid lesson whose whole text is about `topic` (a few words repeated in every section)."""
+    para = (f"We are a small company and we worked on {topic} for months. The {topic} project had a budget of "
+            f"12,000 euros and six people. Everything we learned about {topic} is written here for others. ") * 3
+    body = "".join(f"## {h}\n\n{para}\n\n" for h in ("Context", "What we did", "What happened", "Lessons learned"))
+    front.setdefault("title", f'"Our experience with {topic}"')
+    return lesson_text(body=body, **front)
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding the ONNX export of the bundled model, made once per test session (imports torch once)."""
+    from indexer.embed import ensure_onnx, resolve_model
+
+    cache = tmp_path_factory.mktemp("model-cache")
+    ensure_onnx(resolve_model("bundled"), cache)
+    return cache
+
+
+@pytest.fixture
+def real_model(model_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the tool at the shared ONNX export (the real bundled model)."""
+    monkeypatch.setenv("LESSONS_CACHE_DIR", str(model_cache))
+    return model_cache
