@@ -9,8 +9,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-def make_knowledge_base(root: Path, count: int, seed: int = 7) -> Path:
-    """Write `count` valid lessons under root/lessons, recombining sections of the starter lessons."""
+def make_knowledge_base(root: Path, count: int, seed: int = 7, distinct_titles: bool = True) -> Path:
+    """Write `count` valid lessons under root/lessons, recombining sections of the starter lessons.
+
+    With distinct_titles=False, lessons built on the same starter lesson share its title, so many
+    passages repeat word for word and the indexer embeds each distinct passage once.
+    """
     from indexer.checks import check_knowledge_base
     from indexer.kb import find_root
 
@@ -33,7 +37,7 @@ def make_knowledge_base(root: Path, count: int, seed: int = 7) -> Path:
         meta = base.meta
         front = "\n".join([
             "---",
-            f'title: "{meta.title[:100]} (case {i})"',
+            f'title: "{meta.title[:100]} (case {i})"' if distinct_titles else f'title: "{meta.title}"',
             f'summary: "{meta.summary.replace(chr(34), chr(39))}"',
             f"date: {meta.date.isoformat()}",
             f"sector: {meta.sector}",

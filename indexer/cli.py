@@ -224,7 +224,7 @@ _refresh_option = click.option("--no-refresh", is_flag=True,
                                help="Use the index as it is, even if lessons changed since it was built.")
 
 
-def _engine(ctx: click.Context, model: str | None):
+def _engine(ctx: click.Context, model: str | None, fast_start: bool = True):
     from .engine import model_spec, open_embedder
     from .settings import load_settings
     from .terminal import log
@@ -232,7 +232,7 @@ def _engine(ctx: click.Context, model: str | None):
     kb = _kb(ctx)
     settings = load_settings(kb.root)
     spec = model_spec(settings, model)
-    embedder, identity = open_embedder(kb, spec, log)
+    embedder, identity = open_embedder(kb, spec, log, fast_start=fast_start)
     return kb, settings, embedder, identity
 
 
@@ -266,7 +266,7 @@ def index(ctx: click.Context, rebuild: bool, model: str | None, wait: float, as_
     from .indexing import refresh
     from .terminal import log, progress_bar
 
-    kb, _settings, embedder, identity = _engine(ctx, model)
+    kb, _settings, embedder, identity = _engine(ctx, model, fast_start=False)
     with progress_bar("Embedding passages") as progress:
         report = refresh(kb, embedder, identity, rebuild=rebuild, progress=progress, log=log, wait=wait)
     if as_json:
@@ -325,8 +325,8 @@ def search(ctx: click.Context, query: str | None, top: int, sector, technology, 
       lessons search "facturación electrónica" --language es --json
       lessons search --batch queries.jsonl > hits.jsonl
     """
+    from .search import Filters, validate_filters
     from .search import search as run_search
-    from .search import validate_filters
     from .terminal import format_hits
 
     queries = _read_batch(batch) if batch else None
@@ -335,7 +335,8 @@ def search(ctx: click.Context, query: str | None, top: int, sector, technology, 
     filters = _filters(sector, technology, outcome, size, country, language, since)
     kb, settings, embedder, identity = _engine(ctx, model)
     data = _ready(kb, embedder, identity, refresh=not no_refresh)
-    validate_filters(filters, kb.taxonomy, data)
+    if filters != Filters():
+        validate_filters(filters, kb.taxonomy, data)
     if queries is not None:
         results = run_search(data, embedder, [text for _, text in queries], filters, top, settings.dense_weight)
         for (qid, _), hits in zip(queries, results):

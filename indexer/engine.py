@@ -20,7 +20,8 @@ def model_spec(settings: Settings, override: str | None = None) -> str:
     return override or os.environ.get("LESSONS_MODEL") or settings.model
 
 
-def open_embedder(kb: KnowledgeBase, spec: str, log: Log | None = None) -> tuple[embed.OnnxEmbedder, dict[str, Any]]:
+def open_embedder(kb: KnowledgeBase, spec: str, log: Log | None = None,
+                  fast_start: bool = False) -> tuple[embed.OnnxEmbedder, dict[str, Any]]:
     """The ONNX embedder for `spec` and the identity recorded in (and checked against) the index.
 
     The bundled model's export is found from its pinned checksum without reading the weights; any
@@ -34,7 +35,7 @@ def open_embedder(kb: KnowledgeBase, spec: str, log: Log | None = None) -> tuple
             folder = embed.ensure_onnx(embed.resolve_model(spec), cache, log)
     else:
         folder = embed.ensure_onnx(embed.resolve_model(spec), cache, log)
-    embedder = embed.OnnxEmbedder(folder)
+    embedder = embed.OnnxEmbedder(folder, fast_start=fast_start)
     info = embedder.info
     identity = {"spec": spec, "name": info["model"], "sha256": info["sha256"], "dimension": info["dimension"],
                 "max_seq_length": info["max_seq_length"], "onnx_sha256": info["onnx_sha256"]}
@@ -61,7 +62,7 @@ def ready_index(kb: KnowledgeBase, embedder: Any, identity: dict[str, Any], refr
             report = indexing.refresh(kb, embedder, identity, progress=progress, log=log)
             if not report.up_to_date:
                 data = store.load(root, expect_model=identity)
-    if not data.lessons:
+    if not data.size:
         raise UsageError(f"the knowledge base in {kb.root} has no valid lessons to search; run 'lessons check'")
     return data
 

@@ -1,27 +1,29 @@
 """Building and refreshing the index: only new or changed lessons are embedded again.
 
 Unchanged lessons are recognised by file size and modification time, then by content hash; their
-passages, vectors and keyword counts are carried over. Passages whose text was already embedded (in
-the old index or earlier in the same run) reuse that vector.
+passages, vectors, records and keyword counts are carried over as array slices. A passage whose text
+was already embedded (in the old index or earlier in the same run) reuses that vector.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from . import keyword, store
-from .checks import Finding, Lesson, check_knowledge_base
 from .kb import TAXONOMY_FILE, KnowledgeBase
-from .passages import keyword_text, lesson_passages
+
+if TYPE_CHECKING:
+    from .checks import Finding, Lesson
 
 Log = Callable[[str], None]
 Progress = Callable[[int, int], None]
@@ -59,17 +61,31 @@ class _FileState:
     digest: str = ""
 
 
-def scan(kb: KnowledgeBase) -> dict[str, _FileState]:
-    """Every lesson file with its size and modification time, by path relative to the root."""
-    out = {}
-    for path in kb.lesson_files():
+def scan_stats(kb: KnowledgeBase) -> dict[str, tuple[str, list[int]]]:
+    """Every lesson file: relative posix path -> (absolute path, [size, modification time in ns])."""
+    out: dict[str, tuple[str, list[int]]] = {}
+    stack = [(str(kb.lessons_dir), kb.lessons_dir.name + "/")]
+    while stack:
+        folder, prefix = stack.pop()
         try:
-            st = path.lstat()
+            entries = list(os.scandir(folder))
         except OSError:
             continue
-        rel = path.relative_to(kb.root).as_posix()
-        out[rel] = _FileState(path, rel, [st.st_size, st.st_mtime_ns])
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            if name.endswith(".md") and not entry.is_dir(follow_symlinks=False):
+                st = entry.stat(follow_symlinks=False)
+                out[prefix + name] = (entry.path, [st.st_size, st.st_mtime_ns])
+            elif entry.is_dir(follow_symlinks=False):
+                stack.append((entry.path, prefix + name + "/"))
     return out
+
+
+def scan(kb: KnowledgeBase) -> dict[str, _FileState]:
+    """Every lesson file with its size and modification time, by path relative to the root (posix)."""
+    return {rel: _FileState(Path(path), rel, stat) for rel, (path, stat) in scan_stats(kb).items()}
 
 
 def taxonomy_state(kb: KnowledgeBase) -> list[int]:
@@ -84,9 +100,9 @@ def is_stale(kb: KnowledgeBase, data: store.IndexData) -> bool:
     """True if a lesson file was added, removed or touched, or the taxonomy changed, since the index was built."""
     if data.manifest.get("taxonomy_stat") != taxonomy_state(kb):
         return True
-    files = scan(kb)
-    known = {rec["path"]: rec["stat"] for rec in data.lessons} | {p: rec["stat"] for p, rec in data.skipped.items()}
-    return known.keys() != files.keys() or any(known[rel] != f.stat for rel, f in files.items())
+    files = scan_stats(kb)
+    known = {f[0]: [f[1], f[2]] for f in data.files} | {p: rec["stat"] for p, rec in data.skipped.items()}
+    return known.keys() != files.keys() or any(known[rel] != stat for rel, (_, stat) in files.items())
 
 
 def _digest(path: Path) -> str:
@@ -129,164 +145,187 @@ def _refresh_locked(kb: KnowledgeBase, embedder: Embedder, identity: dict[str, A
     files = scan(kb)
     tax_stat = taxonomy_state(kb)
     taxonomy_same = old is not None and old.manifest.get("taxonomy_stat") == tax_stat
-    old_rows = {rec["path"]: i for i, rec in enumerate(old.lessons)} if old else {}
+    old_rows = {f[0]: i for i, f in enumerate(old.files)} if old is not None else {}
     stems = Counter(Path(rel).stem for rel in files)
-    present_ids = set(stems)
     keep: dict[str, int] = {}  # rel path -> old lesson row
     skipped: dict[str, dict[str, Any]] = {}
     to_check: list[_FileState] = []
     for rel, state in files.items():
         row = old_rows.get(rel) if taxonomy_same else None
-        if row is not None and _still_valid(old.lessons[row], stems, present_ids) and _same(old.lessons[row], state):  # type: ignore[union-attr]
+        if row is not None and _still_valid(old.files[row], stems) and _same(old.files[row][1:4], state):  # type: ignore[union-attr]
             keep[rel] = row
             continue
-        prev_skip = old.skipped.get(rel) if (old is not None and taxonomy_same) else None
-        if prev_skip and stems[Path(rel).stem] == 1 and _same(prev_skip, state):
-            skipped[rel] = dict(prev_skip, stat=state.stat)
+        prev = old.skipped.get(rel) if (old is not None and taxonomy_same) else None
+        if prev and stems[Path(rel).stem] == 1 and _same([*prev["stat"], prev["hash"]], state):
+            skipped[rel] = dict(prev, stat=state.stat)
             continue
         state.digest = state.digest or _digest(state.path)
         to_check.append(state)
     new_lessons = _check_changed(kb, to_check, skipped, report, log)
-    for rel in sorted(set(old_rows) - set(files)):
-        report.removed.append(Path(rel).stem)
+    report.removed = sorted(Path(rel).stem for rel in set(old_rows) - set(files))
     for lesson in new_lessons:
         rel = lesson.path.relative_to(kb.root).as_posix()
         (report.changed if rel in old_rows else report.added).append(lesson.id)
-    stats_same = old is not None and all(old.lessons[row]["stat"] == files[rel].stat for rel, row in keep.items())
-    if old is not None and taxonomy_same and not new_lessons and not report.removed and stats_same \
-            and len(keep) == len(old.lessons) and skipped.keys() == old.skipped.keys():
-        report.up_to_date, report.lessons, report.passages = True, len(old.lessons), len(old.passage_lesson)
+    if old is not None and taxonomy_same and not new_lessons and len(keep) == old.size and skipped.keys() == old.skipped.keys() \
+            and all(old.files[row][1:3] == files[rel].stat for rel, row in keep.items()):
+        report.up_to_date, report.lessons, report.passages = True, old.size, len(old.passage_lesson)
         return report
     data = _assemble(kb, embedder, identity, old, keep, files, new_lessons, skipped, tax_stat, report, progress, log)
     store.write(root, data)
-    report.lessons, report.passages = len(data.lessons), len(data.passage_lesson)
+    report.lessons, report.passages = data.size, len(data.passage_lesson)
     return report
 
 
-def _same(record: dict[str, Any], state: _FileState) -> bool:
-    """Unchanged: same size and time, or failing that the same content hash."""
-    if record["stat"] == state.stat:
+def _same(record: list[Any], state: _FileState) -> bool:
+    """Unchanged: same size and time ([size, mtime, sha256] recorded), or failing that the same content hash."""
+    if record[0:2] == state.stat:
         return True
     state.digest = state.digest or _digest(state.path)
-    return record["hash"] == state.digest
+    return record[2] == state.digest
 
 
-def _still_valid(rec: dict[str, Any], stems: Counter[str], present: set[str]) -> bool:
+def _still_valid(file_entry: list[Any], stems: Counter[str]) -> bool:
     """An unchanged lesson stays valid unless its id became duplicated or a lesson it points to disappeared."""
-    refs = [*rec.get("related", []), rec.get("superseded_by"), rec.get("duplicate_of")]
-    return stems[rec["id"]] == 1 and all(ref in present for ref in refs if ref)
+    lesson_id = Path(file_entry[0]).stem
+    return stems[lesson_id] == 1 and all(stems[ref] for ref in file_entry[4])
 
 
 def _check_changed(kb: KnowledgeBase, to_check: list[_FileState], skipped: dict[str, dict[str, Any]],
                    report: IndexReport, log: Log | None) -> list[Lesson]:
+    from .checks import check_knowledge_base
+
     if not to_check:
         return []
     if log and len(to_check) > 200:
         log(f"Checking {len(to_check)} lesson files")
     checked = check_knowledge_base(kb, [s.path for s in to_check])
     valid = {lesson.path for lesson in checked.lessons}
-    errors = [f for f in checked.findings if f.level == "error"]
     for state in to_check:
         if state.path not in valid:
             skipped[state.rel] = {"stat": state.stat, "hash": state.digest}
-    report.left_out = errors
+    report.left_out = [f for f in checked.findings if f.level == "error"]
     return checked.lessons
+
+
+def _facet_row(lesson_id: str, meta: dict[str, Any]) -> dict[str, Any]:
+    return {"id": lesson_id, "sector": meta["sector"], "outcome": meta["outcome"], "company_size": meta["company_size"],
+            "country": meta.get("country"), "language": meta["language"], "date": meta["date"], "status": meta["status"],
+            "technologies": meta["technologies"]}
 
 
 def _assemble(kb: KnowledgeBase, embedder: Embedder, identity: dict[str, Any], old: store.IndexData | None,
               keep: dict[str, int], files: dict[str, _FileState], new_lessons: list[Lesson], skipped: dict[str, dict[str, Any]],
               tax_stat: list[int], report: IndexReport, progress: Progress | None, log: Log | None) -> store.IndexData:
-    import faiss
+    from .passages import keyword_text, lesson_passages
 
     taxonomy = kb.taxonomy
-    old_vectors = _all_vectors(old) if old is not None and keep else None
-    old_bounds = np.searchsorted(old.passage_lesson, np.arange(len(old.lessons) + 1)) if old is not None else None
-    old_terms, old_counts = keyword.per_document(old.keyword) if old is not None and keep else ([], [])
-    reuse = {int(h): i for i, h in enumerate(old.passage_hash)} if old is not None else {}
     new_by_rel = {lesson.path.relative_to(kb.root).as_posix(): lesson for lesson in new_lessons}
+    order = sorted(set(keep) | set(new_by_rel))
+    sections = list(old.manifest["sections"]) if old is not None else []  # old section codes stay valid
+    codes = {name: i for i, name in enumerate(sections)}
+    old_bounds = np.searchsorted(old.passage_lesson, np.arange(old.size + 1)) if old is not None else np.zeros(1, dtype=np.int64)
+    old_matrix = old.vector_matrix() if old is not None else None
+    old_lesson_vecs = old.lesson_vectors.reconstruct_n(0, old.size) if old is not None and keep else None
+    reuse = {int(h): i for i, h in enumerate(old.passage_hash)} if old is not None else {}
     vocab = dict(old.keyword.vocab) if old is not None else {}
+    row_map = np.full(old.size if old is not None else 0, -1, dtype=np.int64)
 
-    records, sections, section_codes = [], [], {}
-    p_lesson, p_section, p_hash, p_text = [], [], [], []
-    vec_rows: list[tuple[str, int]] = []  # ("old", row) or ("new", index into to_embed)
-    to_embed: list[str] = []
-    pending: dict[int, int] = {}
-    terms, counts = [], []
-    for rel in sorted(set(keep) | set(new_by_rel)):
-        row_out = len(records)
+    files_out, facets_rows, records_raw = [], [], []
+    seg_lesson, seg_section, seg_hash, seg_vectors, seg_text, seg_textlen = [], [], [], [], [], []
+    new_docs, lesson_vecs, pending_rows = [], [], []
+    to_embed, pending = [], {}
+    for row_out, rel in enumerate(order):
         if rel in keep:
             row = keep[rel]
-            rec = dict(old.lessons[row], stat=files[rel].stat)  # type: ignore[union-attr]
-            for p in range(old_bounds[row], old_bounds[row + 1]):  # type: ignore[index]
-                _add_passage(p_lesson, p_section, p_hash, p_text, sections, section_codes, row_out,
-                             old.section(p), int(old.passage_hash[p]), old.passage(p))  # type: ignore[union-attr]
-                vec_rows.append(("old", p))
-            terms.append(old_terms[row])
-            counts.append(old_counts[row])
-        else:
-            lesson = new_by_rel[rel]
-            state = files[rel]
-            rec = {"id": lesson.id, "path": rel, "hash": state.digest, "stat": state.stat,
-                   **lesson.meta.model_dump(mode="json")}
-            for passage in lesson_passages(lesson, taxonomy):
-                h = _text_hash(passage.embed_text)
-                _add_passage(p_lesson, p_section, p_hash, p_text, sections, section_codes, row_out, passage.section, h, passage.text)
-                if h in reuse and old_vectors is not None:
-                    vec_rows.append(("old", reuse[h]))
-                    report.reused += 1
-                else:
-                    if h not in pending:
-                        pending[h] = len(to_embed)
-                        to_embed.append(passage.embed_text)
-                    vec_rows.append(("new", pending[h]))
-            t, c = keyword.doc_terms(keyword_text(lesson, taxonomy), vocab)
-            terms.append(t)
-            counts.append(c)
-        records.append(rec)
+            row_map[row] = row_out
+            lo, hi = int(old_bounds[row]), int(old_bounds[row + 1])
+            entry = old.files[row]  # type: ignore[union-attr]
+            files_out.append([entry[0], *files[rel].stat, entry[3], entry[4]])
+            facets_rows.append({name: old.facets[name][row] for name in store.FACETS})  # type: ignore[union-attr]
+            records_raw.append(bytes(old.record_blob[old.record_offsets[row] : old.record_offsets[row + 1]]))  # type: ignore[union-attr]
+            seg_lesson.append(np.full(hi - lo, row_out, dtype=np.int32))
+            seg_section.append(old.passage_section[lo:hi])  # type: ignore[union-attr]
+            seg_hash.append(old.passage_hash[lo:hi])  # type: ignore[union-attr]
+            seg_vectors.append(old_matrix[lo:hi])  # type: ignore[index]
+            start, end = int(old.passage_offsets[lo]), int(old.passage_offsets[hi])  # type: ignore[union-attr]
+            seg_text.append(bytes(old.passage_blob[start:end]))  # type: ignore[union-attr]
+            seg_textlen.append(np.diff(old.passage_offsets[lo : hi + 1]))  # type: ignore[union-attr]
+            lesson_vecs.append(old_lesson_vecs[row])  # type: ignore[index]
+            continue
+        lesson, state = new_by_rel[rel], files[rel]
+        meta = lesson.meta.model_dump(mode="json")
+        refs = [r for r in (*lesson.meta.related, lesson.meta.superseded_by, lesson.meta.duplicate_of) if r]
+        files_out.append([rel, *state.stat, state.digest, refs])
+        facets_rows.append(_facet_row(lesson.id, meta))
+        records_raw.append(json.dumps({"id": lesson.id, "path": rel, **meta}, ensure_ascii=False).encode("utf-8") + b"\n")
+        passages = lesson_passages(lesson, taxonomy)
+        hashes = np.array([_text_hash(p.embed_text) for p in passages], dtype=np.uint64)
+        slots = []
+        for passage, h in zip(passages, hashes.tolist()):
+            if h in reuse:
+                slots.append(("old", reuse[h]))
+                report.reused += 1
+            else:
+                if h not in pending:
+                    pending[h] = len(to_embed)
+                    to_embed.append(passage.embed_text)
+                slots.append(("new", pending[h]))
+        for passage in passages:
+            codes.setdefault(passage.section, len(codes))
+        blobs = [p.text.encode("utf-8") for p in passages]
+        seg_lesson.append(np.full(len(passages), row_out, dtype=np.int32))
+        seg_section.append(np.array([codes[p.section] for p in passages], dtype=np.int16))
+        seg_hash.append(hashes)
+        seg_vectors.append(slots)
+        seg_text.append(b"".join(blobs))
+        seg_textlen.append(np.array([len(b) for b in blobs], dtype=np.int64))
+        lesson_vecs.append(None)
+        pending_rows.append(row_out)
+        new_docs.append((row_out, keyword.doc_terms(keyword_text(lesson, taxonomy), vocab)))
+    sections = list(codes)  # old names keep their codes; new names were appended
     if to_embed and log:
         log(f"Embedding {len(to_embed)} passage(s) of {len(new_lessons)} new or changed lesson(s)")
     fresh = embedder.encode(to_embed, progress=progress) if to_embed else np.zeros((0, embedder.dimension), dtype=np.float32)
     report.embedded = len(to_embed)
-    dim = embedder.dimension
-    vectors = np.zeros((len(vec_rows), dim), dtype=np.float32)
-    for i, (kind, j) in enumerate(vec_rows):
-        vectors[i] = old_vectors[j] if kind == "old" else fresh[j]  # type: ignore[index]
-    passage_lesson = np.asarray(p_lesson, dtype=np.int32)
-    lesson_vecs = _centroids(vectors, passage_lesson, len(records), dim)
-    flat, per_lesson = faiss.IndexFlatIP(dim), faiss.IndexFlatIP(dim)
-    flat.add(vectors)
-    per_lesson.add(lesson_vecs)
-    blobs = [t.encode("utf-8") for t in p_text]
-    offsets = np.zeros(len(blobs) + 1, dtype=np.int64)
-    np.cumsum([len(b) for b in blobs], out=offsets[1:])
+    return _pack(identity, tax_stat, sections, files_out, skipped, facets_rows, records_raw, seg_lesson, seg_section, seg_hash,
+                 seg_vectors, seg_text, seg_textlen, lesson_vecs, pending_rows, old_matrix, fresh, embedder.dimension,
+                 keyword.merge(old.keyword if old is not None else None, row_map, new_docs, vocab, len(order)))
+
+
+def _pack(identity, tax_stat, sections, files_out, skipped, facets_rows, records_raw, seg_lesson, seg_section, seg_hash,
+          seg_vectors, seg_text, seg_textlen, lesson_vecs, pending_rows, old_matrix, fresh, dim, kw) -> store.IndexData:
+    import faiss
+
+    blocks = []
+    for seg in seg_vectors:
+        if isinstance(seg, np.ndarray):
+            blocks.append(seg)
+        else:
+            blocks.append(np.stack([old_matrix[j] if kind == "old" else fresh[j] for kind, j in seg]) if seg
+                          else np.zeros((0, dim), dtype=np.float32))
+    vectors = np.ascontiguousarray(np.concatenate(blocks) if blocks else np.zeros((0, dim), dtype=np.float32), dtype=np.float32)
+    passage_lesson = np.concatenate(seg_lesson) if seg_lesson else np.zeros(0, dtype=np.int32)
+    bounds = np.searchsorted(passage_lesson, np.arange(len(files_out) + 1))
+    for row in pending_rows:  # a new lesson's vector: the unit-length mean of its passages
+        mean = vectors[bounds[row] : bounds[row + 1]].mean(axis=0)
+        lesson_vecs[row] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+    per_lesson = faiss.IndexFlatIP(dim)
+    if lesson_vecs:
+        per_lesson.add(np.ascontiguousarray(np.stack(lesson_vecs), dtype=np.float32))
+    lengths = np.concatenate(seg_textlen) if seg_textlen else np.zeros(0, dtype=np.int64)
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    record_offsets = np.zeros(len(records_raw) + 1, dtype=np.int64)
+    np.cumsum([len(r) for r in records_raw], out=record_offsets[1:])
+    facets = {name: [row[name] for row in facets_rows] for name in store.FACETS}
     manifest = {"model": identity, "taxonomy_stat": tax_stat, "sections": sections,
-                "counts": {"lessons": len(records), "passages": len(vec_rows), "skipped": len(skipped)}}
-    return store.IndexData(manifest, records, skipped, passage_lesson, np.asarray(p_section, dtype=np.int16),
-                           np.asarray(p_hash, dtype=np.uint64), b"".join(blobs), offsets, flat, per_lesson,
-                           keyword.assemble(vocab, terms, counts))
-
-
-def _add_passage(p_lesson, p_section, p_hash, p_text, sections, codes, row, section, h, text) -> None:
-    if section not in codes:
-        codes[section] = len(sections)
-        sections.append(section)
-    p_lesson.append(row)
-    p_section.append(codes[section])
-    p_hash.append(h)
-    p_text.append(text)
-
-
-def _all_vectors(data: store.IndexData) -> np.ndarray:
-    n = data.vectors.ntotal
-    return data.vectors.reconstruct_n(0, n) if n else np.zeros((0, data.vectors.d), dtype=np.float32)
-
-
-def _centroids(vectors: np.ndarray, passage_lesson: np.ndarray, n_lessons: int, dim: int) -> np.ndarray:
-    """Each lesson's mean passage vector, made unit length (its position for 'similar lessons')."""
-    sums = np.zeros((n_lessons, dim), dtype=np.float32)
-    np.add.at(sums, passage_lesson, vectors)
-    norms = np.linalg.norm(sums, axis=1, keepdims=True)
-    return sums / np.maximum(norms, 1e-12)
+                "counts": {"lessons": len(files_out), "passages": len(vectors), "skipped": len(skipped)}}
+    data = store.IndexData(manifest, files_out, skipped, facets, passage_lesson,
+                           np.concatenate(seg_section).astype(np.int16) if seg_section else np.zeros(0, dtype=np.int16),
+                           np.concatenate(seg_hash).astype(np.uint64) if seg_hash else np.zeros(0, dtype=np.uint64),
+                           offsets, record_offsets, vectors, kw, passage_blob=b"".join(seg_text), record_blob=b"".join(records_raw))
+    data._lesson_vectors = per_lesson
+    return data
 
 
 def cache_dir(kb: KnowledgeBase) -> Path:

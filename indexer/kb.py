@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 
 from .errors import KnowledgeBaseNotFound, UsageError
-from .schema import Taxonomy, load_taxonomy
+from .vocabulary import Taxonomy, load_taxonomy
 
 LESSONS_DIR = "lessons"
 TAXONOMY_FILE = "taxonomy.yml"

@@ -92,26 +92,38 @@ def build(texts: Sequence[str]) -> KeywordIndex:
 
 
 def assemble(vocab: dict[str, int], terms: Sequence[np.ndarray], counts: Sequence[np.ndarray]) -> KeywordIndex:
-    """Build the term-major arrays from per-lesson (term ids, counts)."""
-    doc_len = np.array([c.sum() for c in counts], dtype=np.float32)
-    if terms:
-        all_terms = np.concatenate(terms) if terms else np.zeros(0, dtype=np.int64)
-        all_docs = np.repeat(np.arange(len(terms), dtype=np.int32), [len(t) for t in terms])
-        all_tfs = np.concatenate(counts)
-    else:
-        all_terms, all_docs, all_tfs = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
+    """Build the term-major arrays from per-lesson (term ids, counts), lesson rows in order."""
+    return merge(None, np.zeros(0, dtype=np.int64), list(enumerate(zip(terms, counts))), vocab, len(terms))
+
+
+def merge(old: KeywordIndex | None, row_map: np.ndarray, new_docs: Sequence[tuple[int, tuple[np.ndarray, np.ndarray]]],
+          vocab: dict[str, int], n_docs: int) -> KeywordIndex:
+    """A new index from the kept lessons of `old` and some new lessons, without re-reading the kept ones.
+
+    `row_map[old_row]` is the kept lesson's new row, or -1 if it is dropped; `new_docs` holds
+    (new row, (term ids, counts)). Old postings are already sorted by term, so the stable sort of the
+    concatenation is close to linear.
+    """
+    doc_len = np.zeros(n_docs, dtype=np.float32)
+    parts_terms, parts_docs, parts_tfs = [], [], []
+    if old is not None and old.size:
+        term_of = np.repeat(np.arange(len(old.indptr) - 1, dtype=np.int64), np.diff(old.indptr))
+        new_rows = row_map[old.docs]
+        kept = new_rows >= 0
+        parts_terms.append(term_of[kept])
+        parts_docs.append(new_rows[kept].astype(np.int32))
+        parts_tfs.append(old.tfs[kept])
+        kept_rows = np.nonzero(row_map >= 0)[0]
+        doc_len[row_map[kept_rows]] = old.doc_len[kept_rows]
+    for row, (ids, cnt) in new_docs:
+        parts_terms.append(np.asarray(ids, dtype=np.int64))
+        parts_docs.append(np.full(len(ids), row, dtype=np.int32))
+        parts_tfs.append(np.asarray(cnt, dtype=np.float32))
+        doc_len[row] = float(np.sum(cnt))
+    all_terms = np.concatenate(parts_terms) if parts_terms else np.zeros(0, dtype=np.int64)
+    all_docs = np.concatenate(parts_docs) if parts_docs else np.zeros(0, dtype=np.int32)
+    all_tfs = np.concatenate(parts_tfs) if parts_tfs else np.zeros(0, dtype=np.float32)
     order = np.argsort(all_terms, kind="stable")
     indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
     np.cumsum(np.bincount(all_terms, minlength=len(vocab)), out=indptr[1:])
     return KeywordIndex(vocab, indptr, all_docs[order], all_tfs[order].astype(np.float32), doc_len)
-
-
-def per_document(index: KeywordIndex) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Invert the term-major arrays back to each lesson's (term ids, counts)."""
-    term_of = np.repeat(np.arange(len(index.vocab), dtype=np.int64), np.diff(index.indptr))
-    order = np.argsort(index.docs, kind="stable")
-    docs_sorted, terms_sorted, tfs_sorted = index.docs[order], term_of[order], index.tfs[order]
-    bounds = np.searchsorted(docs_sorted, np.arange(index.size + 1))
-    terms = [terms_sorted[bounds[i] : bounds[i + 1]] for i in range(index.size)]
-    counts = [tfs_sorted[bounds[i] : bounds[i + 1]] for i in range(index.size)]
-    return terms, counts

@@ -15,8 +15,8 @@ import numpy as np
 
 from .errors import UsageError
 from .keyword import tokenize
-from .schema import COUNTRIES, OUTCOMES, SIZES, Taxonomy
 from .store import IndexData
+from .vocabulary import COUNTRIES, OUTCOMES, SIZES, Taxonomy
 
 HIDDEN_STATUSES = ("draft", "retracted")
 QUERY_CHUNK = 16  # queries scored at once; bounds memory of the all-passages score matrix
@@ -65,14 +65,17 @@ class SearchHit:
         return out
 
 
-def validate_filters(filters: Filters, taxonomy: Taxonomy, data: IndexData) -> None:
+def validate_filters(filters: Filters, taxonomy: Taxonomy | None, data: IndexData) -> None:
     """Refuse filter values that cannot match anything in this knowledge base, listing the valid ones."""
-    present_tech = {t for rec in data.lessons for t in rec["technologies"]}
-    present_lang = {rec["language"] for rec in data.lessons}
-    technologies = set(taxonomy.technologies) | present_tech
-    checks = [("sector", filters.sectors, set(taxonomy.sectors)), ("technology", filters.technologies, technologies),
+    if filters == Filters():
+        return
+    present_tech = {t for techs in data.facets["technologies"] for t in techs}
+    technologies = set(taxonomy.technologies if taxonomy else ()) | present_tech
+    sectors = set(taxonomy.sectors if taxonomy else ()) | set(data.facets["sector"])
+    checks = [("sector", filters.sectors, sectors), ("technology", filters.technologies, technologies),
               ("outcome", filters.outcomes, set(OUTCOMES)), ("size", filters.sizes, set(SIZES)),
-              ("country", tuple(c.upper() for c in filters.countries), set(COUNTRIES)), ("language", filters.languages, present_lang)]
+              ("country", tuple(c.upper() for c in filters.countries), set(COUNTRIES)),
+              ("language", filters.languages, set(data.facets["language"]))]
     for name, values, valid in checks:
         for value in values:
             if value not in valid:
@@ -80,19 +83,24 @@ def validate_filters(filters: Filters, taxonomy: Taxonomy, data: IndexData) -> N
                 raise UsageError(f"unknown {name} '{value}'; valid values: {listing}")
 
 
+def _column_in(data: IndexData, name: str, values: Sequence[str]) -> np.ndarray:
+    wanted = set(values)
+    return np.fromiter((v in wanted for v in data.facets[name]), dtype=bool, count=data.size)
+
+
 def allowed_lessons(data: IndexData, filters: Filters) -> np.ndarray:
     """Boolean mask over lesson rows: published lessons that pass every filter."""
-    countries = {c.upper() for c in filters.countries}
-    mask = np.zeros(len(data.lessons), dtype=bool)
-    for i, rec in enumerate(data.lessons):
-        mask[i] = (rec.get("status", "published") not in HIDDEN_STATUSES
-                   and (not filters.sectors or rec["sector"] in filters.sectors)
-                   and (not filters.technologies or any(t in filters.technologies for t in rec["technologies"]))
-                   and (not filters.outcomes or rec["outcome"] in filters.outcomes)
-                   and (not filters.sizes or rec["company_size"] in filters.sizes)
-                   and (not countries or (rec.get("country") or "") in countries)
-                   and (not filters.languages or rec["language"] in filters.languages)
-                   and (filters.since is None or rec["date"] >= filters.since.isoformat()))
+    mask = ~_column_in(data, "status", HIDDEN_STATUSES)
+    for name, values in (("sector", filters.sectors), ("outcome", filters.outcomes), ("company_size", filters.sizes),
+                         ("language", filters.languages), ("country", tuple(c.upper() for c in filters.countries))):
+        if values:
+            mask &= _column_in(data, name, values)
+    if filters.technologies:
+        wanted = set(filters.technologies)
+        mask &= np.fromiter((not wanted.isdisjoint(t) for t in data.facets["technologies"]), dtype=bool, count=data.size)
+    if filters.since is not None:
+        since = filters.since.isoformat()
+        mask &= np.fromiter((d >= since for d in data.facets["date"]), dtype=bool, count=data.size)
     return mask
 
 
@@ -110,24 +118,25 @@ def fuse(dense: np.ndarray, keyword: np.ndarray, allowed: np.ndarray, dense_weig
 
 def lesson_dense_scores(data: IndexData, query_vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each query: every lesson's best passage cosine, and the row of that passage."""
-    n_pass, n_less = data.vectors.ntotal, len(data.lessons)
+    n_less = data.size
     bounds = np.searchsorted(data.passage_lesson, np.arange(n_less + 1))
-    starts = bounds[:-1]
+    starts, counts = bounds[:-1], np.diff(bounds)
+    matrix = data.vector_matrix()
     best = np.zeros((len(query_vectors), n_less), dtype=np.float32)
     best_row = np.zeros((len(query_vectors), n_less), dtype=np.int64)
+    if not len(matrix) or not n_less:
+        return best, best_row
     for lo in range(0, len(query_vectors), QUERY_CHUNK):
-        chunk = np.ascontiguousarray(query_vectors[lo : lo + QUERY_CHUNK], dtype=np.float32)
-        scores_sorted, ids = data.vectors.search(chunk, n_pass)
+        chunk = np.asarray(query_vectors[lo : lo + QUERY_CHUNK], dtype=np.float32)
+        scores = chunk @ matrix.T  # (queries, passages): exhaustive, as FAISS's flat index would
         for q in range(len(chunk)):
-            per_passage = np.empty(n_pass, dtype=np.float32)
-            per_passage[ids[q]] = scores_sorted[q]
-            best[lo + q] = np.maximum.reduceat(per_passage, starts) if n_pass else 0.0
-            # first passage reaching the lesson's maximum: the snippet
-            hit = per_passage == np.repeat(best[lo + q], np.diff(bounds))
-            first = np.where(hit)[0]
-            owner = data.passage_lesson[first]
-            keep = np.r_[True, owner[1:] != owner[:-1]]
-            best_row[lo + q, owner[keep]] = first[keep]
+            per_passage = scores[q]
+            best[lo + q] = np.maximum.reduceat(per_passage, starts)
+            # the first passage reaching its lesson's maximum is the snippet
+            hit = np.nonzero(per_passage == np.repeat(best[lo + q], counts))[0]
+            owner = data.passage_lesson[hit]
+            first = np.r_[True, owner[1:] != owner[:-1]]
+            best_row[lo + q, owner[first]] = hit[first]
     return best, best_row
 
 
@@ -155,7 +164,7 @@ _META_KEYS = ("tags", "products", "business_function", "adoption_phase", "cost_e
 
 
 def _hit(data: IndexData, query: str, rank: int, row: int, score: float, dense: float, kw: float, passage: int) -> SearchHit:
-    rec = data.lessons[row]
+    rec = data.record(row)
     snippet, spans = make_snippet(data.passage(passage), query)
     return SearchHit(rank=rank, id=rec["id"], title=rec["title"], path=rec["path"], score=round(score, 4), outcome=rec["outcome"],
                      sector=rec["sector"], company_size=rec["company_size"], country=rec.get("country"), language=rec["language"],
@@ -234,17 +243,21 @@ def similar_to_vector(data: IndexData, vector: np.ndarray, technologies: Sequenc
     techs = set(technologies)
     scored = []
     for c, row in zip(cos[0], rows[0]):
-        rec = data.lessons[int(row)]
-        if rec["id"] in exclude or rec.get("status") in HIDDEN_STATUSES:
+        row = int(row)
+        if data.ids[row] in exclude or data.facets["status"][row] in HIDDEN_STATUSES:
             continue
-        other = set(rec["technologies"])
+        other = set(data.facets["technologies"][row])
         overlap = len(techs & other) / len(techs | other) if techs | other else 0.0
         score = MEANING_WEIGHT * float(c) + (1 - MEANING_WEIGHT) * overlap
         if score >= related:
-            scored.append((score, rec))
+            scored.append((score, row))
     scored.sort(key=lambda item: -item[0])
-    return [SimilarHit(rec["id"], rec["title"], rec["path"], round(score, 4), "likely duplicate" if score >= duplicate else "related",
-                       rec["outcome"], rec["sector"], rec["summary"]) for score, rec in scored[:top]]
+    hits = []
+    for score, row in scored[:top]:
+        rec = data.record(row)
+        hits.append(SimilarHit(rec["id"], rec["title"], rec["path"], round(score, 4),
+                               "likely duplicate" if score >= duplicate else "related", rec["outcome"], rec["sector"], rec["summary"]))
+    return hits
 
 
 def lesson_vector(data: IndexData, lesson_id: str) -> np.ndarray:

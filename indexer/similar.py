@@ -23,7 +23,7 @@ def find_similar(kb: KnowledgeBase, data: IndexData, embedder: Any, target: str,
     else:
         lesson_id = target
         vector = lesson_vector(data, target)
-        technologies = data.lessons[data.row_of(target)]["technologies"]  # type: ignore[index]
+        technologies = data.facets["technologies"][data.row_of(target)]  # type: ignore[index]
     hits = similar_to_vector(data, vector, technologies, {lesson_id, *exclude}, top, settings.duplicate_threshold,
                              settings.related_threshold)
     return lesson_id, hits

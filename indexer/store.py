@@ -25,11 +25,13 @@ from . import __version__
 from .errors import LessonsError
 from .fsutil import write_atomic
 from .keyword import KeywordIndex
-from .schema import SCHEMA_VERSION
+from .vocabulary import SCHEMA_VERSION
 
-FORMAT = 1
+FORMAT = 2
 CURRENT = "CURRENT"
-ARRAYS = ("passage_lesson", "passage_section", "passage_hash", "passage_offsets", "kw_indptr", "kw_docs", "kw_tfs", "kw_doclen")
+ARRAYS = ("passage_lesson", "passage_section", "passage_hash", "passage_offsets", "record_offsets",
+          "kw_indptr", "kw_docs", "kw_tfs", "kw_doclen")
+FACETS = ("id", "sector", "outcome", "company_size", "country", "language", "date", "status", "technologies")
 
 
 class IndexProblem(LessonsError):
@@ -49,32 +51,89 @@ REBUILD_HINT = "run 'lessons index --rebuild' to build it again"
 
 @dataclass
 class IndexData:
-    """Everything an index generation holds, in memory."""
+    """An index generation. The query path reads only what it needs: the facets of every lesson, the passage
+    vectors (memory-mapped) and keyword arrays; full lesson records and passage texts are read on demand."""
 
     manifest: dict[str, Any]
-    lessons: list[dict[str, Any]]  # one record per indexed lesson: id, path, hash, stat and metadata
+    files: list[list[Any]]  # per lesson row: [path, size, mtime_ns, sha256]
     skipped: dict[str, dict[str, Any]]  # files left out because of errors: path -> {stat, hash}
-    passage_lesson: np.ndarray  # int32 lesson row of each passage
+    facets: dict[str, list[Any]]  # per lesson row, the fields filters and listings use (FACETS)
+    passage_lesson: np.ndarray  # int32 lesson row of each passage (passages of a lesson are contiguous)
     passage_section: np.ndarray  # int16 index into manifest["sections"]
     passage_hash: np.ndarray  # uint64 hash of the text the model read
-    passage_text: bytes  # UTF-8 texts, concatenated
-    passage_offsets: np.ndarray  # int64, len(passages) + 1
-    vectors: Any  # faiss.IndexFlatIP over passages
-    lesson_vectors: Any  # faiss.IndexFlatIP over lessons (mean of their passages, unit length)
+    passage_offsets: np.ndarray  # int64 byte offsets into passages.bin, len(passages) + 1
+    record_offsets: np.ndarray  # int64 byte offsets into lessons.jsonl, len(lessons) + 1
+    matrix: np.ndarray  # passage vectors (passages x dimension), read from passages.faiss
     keyword: KeywordIndex
-    name: str = ""
+    folder: Path | None = None
+    passage_blob: Any = None  # bytes-like: passages.bin (memory-mapped when loaded)
+    record_blob: Any = None  # bytes-like: lessons.jsonl (memory-mapped when loaded)
+    _lesson_vectors: Any = None
+    _records: list[dict[str, Any]] | None = None
     _by_id: dict[str, int] = field(default_factory=dict, repr=False)
 
+    @property
+    def size(self) -> int:
+        return len(self.files)
+
+    @property
+    def ids(self) -> list[str]:
+        return self.facets["id"]
+
+    @property
+    def name(self) -> str:
+        return self.folder.name if self.folder else ""
+
+    def record(self, row: int) -> dict[str, Any]:
+        """The full record of a lesson: id, path and every front-matter field."""
+        if self._records is not None:
+            return self._records[row]
+        raw = bytes(self.record_blob[self.record_offsets[row] : self.record_offsets[row + 1]])
+        return json.loads(raw)
+
+    @property
+    def lessons(self) -> list[dict[str, Any]]:
+        """Every full record (reads them all: for indexing and reports, not for answering a query)."""
+        if self._records is None:
+            self._records = [self.record(i) for i in range(self.size)]
+        return self._records
+
     def passage(self, i: int) -> str:
-        return self.passage_text[self.passage_offsets[i] : self.passage_offsets[i + 1]].decode("utf-8")
+        return bytes(self.passage_blob[self.passage_offsets[i] : self.passage_offsets[i + 1]]).decode("utf-8")
 
     def section(self, i: int) -> str:
         return self.manifest["sections"][int(self.passage_section[i])]
 
     def row_of(self, lesson_id: str) -> int | None:
         if not self._by_id:
-            self._by_id = {rec["id"]: i for i, rec in enumerate(self.lessons)}
+            self._by_id = {lesson_id: i for i, lesson_id in enumerate(self.ids)}
         return self._by_id.get(lesson_id)
+
+    def vector_matrix(self) -> np.ndarray:
+        """The passage vectors as a (passages x dimension) array, without copying."""
+        return self.matrix
+
+    @property
+    def vectors(self) -> Any:
+        """The passages' faiss.IndexFlatIP (built from the matrix; the query path does not need FAISS itself)."""
+        import faiss
+
+        index = faiss.IndexFlatIP(self.matrix.shape[1])
+        if len(self.matrix):
+            index.add(np.ascontiguousarray(self.matrix, dtype=np.float32))
+        return index
+
+    @property
+    def lesson_vectors(self) -> Any:
+        """faiss.IndexFlatIP over lessons (the unit-length mean of their passages), loaded on first use."""
+        if self._lesson_vectors is None:
+            import faiss
+
+            assert self.folder is not None
+            self._lesson_vectors = faiss.read_index(str(self.folder / "lessons.faiss"))
+            if self._lesson_vectors.ntotal != self.size:
+                raise IndexProblem(f"{self.folder / 'lessons.faiss'} does not match the lessons; {REBUILD_HINT}")
+        return self._lesson_vectors
 
 
 def index_root(kb_index_dir: Path) -> Path:
@@ -133,24 +192,62 @@ def check_model(manifest: dict[str, Any], expect: dict[str, Any]) -> None:
                               f"but the knowledge base now uses {expect.get('name')} ({key} {str(expect[key])[:16]}); {REBUILD_HINT}")
 
 
-def _read(folder: Path, manifest: dict[str, Any]) -> IndexData:
+def flat_index_matrix(path: Path, dim: int) -> np.ndarray:
+    """The vectors of a FAISS IndexFlatIP file, read without loading FAISS.
+
+    FAISS writes a flat index as a fixed header ('IxFI', dimension, count, ...) followed by the raw
+    float32 vectors. If the header is not exactly that, FAISS itself reads the file.
+    """
+    import struct
+
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        header = handle.read(45)
+    if len(header) == 45 and header[:4] == b"IxFI":
+        d, n = struct.unpack_from("<iq", header, 4)
+        (metric,), (elements,) = struct.unpack_from("<i", header, 33), struct.unpack_from("<Q", header, 37)
+        if d == dim and metric == 0 and elements == n * d and size == 45 + 4 * n * d:
+            # one sequential read: every search scans all vectors, and page faults on a memory map cost more
+            return np.fromfile(path, dtype=np.float32, count=n * d, offset=45).reshape(n, d)
     import faiss
 
+    index = faiss.read_index(str(path))
+    if index.d != dim:
+        raise IndexProblem(f"{path} holds vectors of dimension {index.d}, the model has {dim}; {REBUILD_HINT}")
+    return index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, dim), dtype=np.float32)
+
+
+def _read(folder: Path, manifest: dict[str, Any]) -> IndexData:
+    import mmap
+
     arrays = {name: np.load(folder / f"{name}.npy", allow_pickle=False) for name in ARRAYS}
-    records = json.loads((folder / "lessons.json").read_text(encoding="utf-8"))
-    vectors = faiss.read_index(str(folder / "passages.faiss"))
-    lesson_vectors = faiss.read_index(str(folder / "lessons.faiss"))
-    vocab = json.loads((folder / "kw_vocab.json").read_text(encoding="utf-8"))
-    n_passages = len(arrays["passage_lesson"])
+    files = json.loads((folder / "files.json").read_text(encoding="utf-8"))
+    facets = json.loads((folder / "facets.json").read_text(encoding="utf-8"))
     dim = manifest["model"]["dimension"]
-    if vectors.ntotal != n_passages or vectors.d != dim or lesson_vectors.ntotal != len(records["lessons"]) or lesson_vectors.d != dim:
-        raise IndexProblem(f"the index in {folder} is inconsistent (vectors do not match passages or dimension {dim}); {REBUILD_HINT}")
+    matrix = flat_index_matrix(folder / "passages.faiss", dim)
+    vocab = json.loads((folder / "kw_vocab.json").read_text(encoding="utf-8"))
+    n_lessons, n_passages = len(files["lessons"]), len(arrays["passage_lesson"])
+    if (len(matrix) != n_passages or len(arrays["record_offsets"]) != n_lessons + 1
+            or any(len(facets.get(name, ())) != n_lessons for name in FACETS)):
+        raise IndexProblem(f"the index in {folder} is inconsistent (vectors, passages and lessons do not match); {REBUILD_HINT}")
     keyword = KeywordIndex(vocab, arrays["kw_indptr"], arrays["kw_docs"], arrays["kw_tfs"], arrays["kw_doclen"])
-    if keyword.size != len(records["lessons"]) or len(keyword.indptr) != len(vocab) + 1:
+    if keyword.size != n_lessons or len(keyword.indptr) != len(vocab) + 1:
         raise IndexProblem(f"the keyword index in {folder} is inconsistent; {REBUILD_HINT}")
-    return IndexData(manifest, records["lessons"], records["skipped"], arrays["passage_lesson"], arrays["passage_section"],
-                     arrays["passage_hash"], (folder / "passages.bin").read_bytes(), arrays["passage_offsets"],
-                     vectors, lesson_vectors, keyword, name=folder.name)
+    blobs = []
+    for name in ("passages.bin", "lessons.jsonl"):
+        with open(folder / name, "rb") as handle:
+            blobs.append(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if (folder / name).stat().st_size else b"")
+    return IndexData(manifest, files["lessons"], files["skipped"], facets, arrays["passage_lesson"], arrays["passage_section"],
+                     arrays["passage_hash"], arrays["passage_offsets"], arrays["record_offsets"], matrix, keyword,
+                     folder=folder, passage_blob=blobs[0], record_blob=blobs[1])
+
+
+def pack_records(records: list[dict[str, Any]]) -> tuple[bytes, np.ndarray]:
+    """Lesson records as JSON lines, with the byte offset of each line."""
+    lines = [json.dumps(rec, ensure_ascii=False).encode("utf-8") + b"\n" for rec in records]
+    offsets = np.zeros(len(lines) + 1, dtype=np.int64)
+    np.cumsum([len(line) for line in lines], out=offsets[1:])
+    return b"".join(lines), offsets
 
 
 def write(root: Path, data: IndexData) -> str:
@@ -162,14 +259,16 @@ def write(root: Path, data: IndexData) -> str:
     tmp = root / f".{name}.tmp"
     tmp.mkdir()
     arrays = {"passage_lesson": data.passage_lesson, "passage_section": data.passage_section, "passage_hash": data.passage_hash,
-              "passage_offsets": data.passage_offsets, "kw_indptr": data.keyword.indptr, "kw_docs": data.keyword.docs,
-              "kw_tfs": data.keyword.tfs, "kw_doclen": data.keyword.doc_len}
+              "passage_offsets": data.passage_offsets, "record_offsets": data.record_offsets, "kw_indptr": data.keyword.indptr,
+              "kw_docs": data.keyword.docs, "kw_tfs": data.keyword.tfs, "kw_doclen": data.keyword.doc_len}
     for key, array in arrays.items():
         np.save(tmp / f"{key}.npy", np.ascontiguousarray(array), allow_pickle=False)
-    (tmp / "passages.bin").write_bytes(data.passage_text)
-    (tmp / "lessons.json").write_text(json.dumps({"lessons": data.lessons, "skipped": data.skipped}, ensure_ascii=False))
+    (tmp / "passages.bin").write_bytes(data.passage_blob)
+    (tmp / "lessons.jsonl").write_bytes(data.record_blob)
+    (tmp / "files.json").write_text(json.dumps({"lessons": data.files, "skipped": data.skipped}, ensure_ascii=False))
+    (tmp / "facets.json").write_text(json.dumps(data.facets, ensure_ascii=False))
     (tmp / "kw_vocab.json").write_text(json.dumps(data.keyword.vocab, ensure_ascii=False))
-    faiss.write_index(data.vectors, str(tmp / "passages.faiss"))
+    faiss.write_index(data.vectors, str(tmp / "passages.faiss"))  # built from data.matrix
     faiss.write_index(data.lesson_vectors, str(tmp / "lessons.faiss"))
     manifest = dict(data.manifest, format=FORMAT, tool_version=__version__, schema_version=SCHEMA_VERSION,
                     created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
@@ -181,7 +280,7 @@ def write(root: Path, data: IndexData) -> str:
     _fsync(root)
     write_atomic(root / CURRENT, name + "\n")
     _fsync(root)
-    data.manifest, data.name = manifest, name
+    data.manifest, data.folder = manifest, root / name
     _cleanup(root, keep={name})
     return name
 

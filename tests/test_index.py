@@ -41,7 +41,7 @@ def test_first_build_indexes_every_lesson(kb_with_lessons: Path) -> None:
     assert {rec["id"] for rec in data.lessons} == set(TOPICS)
     assert data.section(0) == "Summary"
     assert data.manifest["model"]["name"] == "fake-hash-embedder" and data.manifest["schema_version"] == 1
-    assert all(len(rec["hash"]) == 64 for rec in data.lessons)
+    assert all(len(entry[3]) == 64 for entry in data.files)  # SHA-256 of each lesson file
 
 
 def test_unchanged_knowledge_base_embeds_nothing(kb_with_lessons: Path) -> None:
@@ -140,7 +140,7 @@ def test_index_folder_holds_no_pickle(kb_with_lessons: Path) -> None:
     _refresh(kb_with_lessons)
     folder = store.current_generation(store.index_root(kb_with_lessons / ".lessons"))
     suffixes = {p.suffix for p in folder.iterdir()}
-    assert suffixes <= {".npy", ".json", ".faiss", ".bin"}
+    assert suffixes <= {".npy", ".json", ".jsonl", ".faiss", ".bin"}
     for path in folder.glob("*.npy"):
         np.load(path, allow_pickle=False)
         assert b"\x80\x04\x95" not in path.read_bytes()[:256]
@@ -172,7 +172,7 @@ def test_damaged_index_gives_a_rebuild_hint(kb_with_lessons: Path, damage: str) 
         path = folder / "passage_lesson.npy"
         path.write_bytes(path.read_bytes()[:-8])
     else:
-        (folder / "lessons.json").write_text("[" + " " * (len((folder / "lessons.json").read_text()) - 1))
+        (folder / "facets.json").write_text("[" + " " * (len((folder / "facets.json").read_text()) - 1))
     with pytest.raises(store.IndexProblem, match="lessons index --rebuild"):
         _load(kb_with_lessons)
     # the index command itself recovers by building a new one
@@ -229,4 +229,4 @@ def test_manifest_records_what_built_the_index(kb_with_lessons: Path) -> None:
     folder = store.current_generation(store.index_root(kb_with_lessons / ".lessons"))
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["model"]["dimension"] == 64 and manifest["tool_version"] and manifest["counts"]["lessons"] == 5
-    assert set(manifest["files"]) >= {"passages.faiss", "lessons.json", "kw_vocab.json"}
+    assert set(manifest["files"]) >= {"passages.faiss", "lessons.faiss", "lessons.jsonl", "files.json", "facets.json", "kw_vocab.json"}

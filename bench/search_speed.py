@@ -1,0 +1,150 @@
+"""Benchmark: indexing and cold-search speed on a generated 10,000-lesson knowledge base.
+
+Reports, all measured in this run on this machine:
+- indexing time and passages per second, and ONNX versus plain sentence-transformers encoding of the
+  same passages (throughput ratio);
+- cold `lessons search` (a new process each time, warm disk cache): median of several runs, against a
+  script that answers the same query with sentence-transformers and the same FAISS index (target:
+  median <= 0.8 s and >= 10 times faster);
+- re-indexing after editing one lesson (target <= 3 s);
+- peak memory (max RSS) of a search.
+
+The generated lessons recombine sections of the starter corpus and share their starter lesson's title,
+so identical passages repeat and are embedded once (the indexer's deduplication); the report says how
+many distinct passages were embedded.
+
+    python bench/search_speed.py [--count 10000] [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from bench.common import make_knowledge_base  # noqa: E402
+
+QUERY = "our backups were encrypted by ransomware, how long did the restore take?"
+
+ST_SCRIPT = r"""
+import json, os, sys
+os.environ["HF_HUB_OFFLINE"] = "1"
+import faiss
+from sentence_transformers import SentenceTransformer
+from indexer.embed import bundled_model_dir
+root = sys.argv[1]
+index_dir = os.path.join(root, ".lessons", "index")
+gen = open(os.path.join(index_dir, "CURRENT")).read().strip()
+model = SentenceTransformer(str(bundled_model_dir()), device="cpu")
+vector = model.encode([sys.argv[2]], normalize_embeddings=True)
+index = faiss.read_index(os.path.join(index_dir, gen, "lessons.faiss"))
+ids = json.load(open(os.path.join(index_dir, gen, "facets.json")))["id"]
+scores, rows = index.search(vector, 5)
+print([ids[r] for r in rows[0]])
+"""
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess]:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=REPO)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"command failed: {' '.join(cmd)}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return elapsed, proc
+
+
+def peak_rss_mb(cmd: list[str], env: dict[str, str]) -> float:
+    wrapper = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, capture_output=True); "
+               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", wrapper, *cmd], env=env, capture_output=True, text=True, check=True, cwd=REPO)
+    return int(out.stdout.strip()) / 1024
+
+
+def encoding_throughput(root: Path, cache: Path, sample: int) -> dict[str, float]:
+    """ONNX (what the indexer uses) versus plain sentence-transformers on the same distinct passages, in this process."""
+    from indexer import embed
+    from indexer.checks import check_knowledge_base
+    from indexer.kb import find_root
+    from indexer.passages import lesson_passages
+
+    kb = find_root(explicit=root)
+    files = kb.lesson_files()[:400]
+    texts = list(dict.fromkeys(p.embed_text for lesson in check_knowledge_base(kb, files).lessons
+                               for p in lesson_passages(lesson, kb.taxonomy)))[:sample]
+    source = embed.resolve_model("bundled")
+    onnx = embed.OnnxEmbedder(embed.ensure_onnx(source, cache))
+    start = time.perf_counter()
+    onnx.encode(texts)
+    onnx_rate = len(texts) / (time.perf_counter() - start)
+    import_start = time.perf_counter()
+    model = embed.load_sentence_transformer(source)
+    st_load = time.perf_counter() - import_start
+    start = time.perf_counter()
+    model.encode(texts, batch_size=32, normalize_embeddings=True)
+    st_rate = len(texts) / (time.perf_counter() - start)
+    words = statistics.mean(len(t.split()) for t in texts)
+    return {"passages": len(texts), "mean_words": words, "onnx_per_s": onnx_rate, "st_per_s": st_rate, "st_import_and_load_s": st_load}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--sample", type=int, default=300, help="passages for the encoding-throughput comparison")
+    parser.add_argument("--work", type=Path, help="keep the generated knowledge base here")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = args.work or Path(tmp)
+        root = work / f"kb-{args.count}"
+        cache = work / "models"
+        env = dict(os.environ, LESSONS_CACHE_DIR=str(cache))
+        lessons = [sys.executable, "-m", "indexer", "--root", str(root)]
+        if not (root / "lessons").is_dir():
+            make_knowledge_base(root, args.count, distinct_titles=False)
+        subprocess.run([*lessons, "schema"], env=env, capture_output=True, check=True, cwd=REPO)  # warm imports
+
+        seconds, proc = timed([*lessons, "index", "--json"], env)
+        report = json.loads(proc.stdout)
+        print(f"knowledge base: {report['lessons']} lessons, {report['passages']} passages")
+        if not report["up_to_date"]:
+            print(f"full index: {seconds:.1f} s wall (model export included if first run), "
+                  f"{report['embedded']} distinct passages embedded, {report['passages'] / seconds:.0f} passages/s overall")
+
+        enc = encoding_throughput(root, cache, args.sample)
+        print(f"encoding {enc['passages']} distinct passages (mean {enc['mean_words']:.0f} words): ONNX {enc['onnx_per_s']:.1f}/s, "
+              f"sentence-transformers {enc['st_per_s']:.1f}/s -> ratio {enc['onnx_per_s'] / enc['st_per_s']:.2f}x "
+              f"(sentence-transformers import + load: {enc['st_import_and_load_s']:.1f} s more)")
+
+        cold = [timed([*lessons, "search", QUERY, "-k", "5"], env)[0] for _ in range(args.runs)]
+        st_env = dict(env, PYTHONPATH=str(REPO))
+        baseline = [timed([sys.executable, "-c", ST_SCRIPT, str(root), QUERY], st_env)[0] for _ in range(3)]
+        med, base = statistics.median(cold), statistics.median(baseline)
+        print(f"cold search: median {med:.2f} s over {args.runs} runs (min {min(cold):.2f}, max {max(cold):.2f}); target <= 0.80 s")
+        print(f"sentence-transformers script, same query and index: median {base:.2f} s over 3 runs -> lessons search is "
+              f"{base / med:.1f}x faster (target >= 10x)")
+
+        edits = []
+        for i in range(3):
+            path = sorted((root / "lessons").glob("*.md"))[i * 997]
+            path.write_text(path.read_text() + f"\nA note added in benchmark edit {time.time_ns()}.\n")
+            seconds, proc = timed([*lessons, "index", "--json"], env)
+            assert json.loads(proc.stdout)["changed"] == [path.stem]
+            edits.append(seconds)
+        print(f"re-index after editing one lesson: median {statistics.median(edits):.2f} s, max {max(edits):.2f} s (3 edits); "
+              "target <= 3 s")
+
+        peak = peak_rss_mb([*lessons, "search", QUERY], env)
+        print(f"peak memory of one search: {peak:.0f} MB max RSS")
+
+
+
+if __name__ == "__main__":
+    main()
