@@ -207,7 +207,8 @@ class OnnxEmbedder:
         self.tokenizer.no_padding()
         self.dimension = int(self.info["dimension"])
         self._folder, self._session, self._error = folder, None, None
-        self._ready = threading.Thread(target=self._open, args=(onnx_file, threads, fast_start), daemon=True)
+        # not a daemon: the interpreter waits for it at exit instead of killing onnxruntime mid-way
+        self._ready = threading.Thread(target=self._open, args=(onnx_file, threads, fast_start))
         self._ready.start()
 
     def _open(self, onnx_file: Path, threads: int | None, fast_start: bool) -> None:

@@ -188,3 +188,14 @@ def test_eval_reports_the_four_metrics(run, tmp_path: Path) -> None:
     metrics = json.loads(result.output)
     assert metrics["queries"] == 2 and metrics["recall_at_10"] == 1.0 and metrics["ndcg_at_10"] > 0.8
     assert set(metrics) == {"queries", "ndcg_at_10", "recall_at_5", "recall_at_10", "mrr_at_10", "dense_weight"}
+
+
+def test_real_process_exits_cleanly_when_the_model_is_not_needed(starter: Path, model_cache: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, LESSONS_CACHE_DIR=str(model_cache))
+    proc = subprocess.run([sys.executable, "-m", "indexer", "--root", str(starter), "similar", "crm-engineering-consultancy-abandoned"],
+                          capture_output=True, text=True, env=env, cwd=REPO)
+    assert proc.returncode == 0 and "terminate" not in proc.stderr, proc.stderr
