@@ -20,7 +20,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from . import safeyaml
-from .kb import KnowledgeBase, expand_paths
+from .kb import KnowledgeBase, expand_paths, markdown_paths
 from .lessons import (
     EXPECTED_SECTIONS,
     ID_MAX,
@@ -149,14 +149,15 @@ PARALLEL_FROM = 500  # below this many files a process pool costs more than it s
 def check_knowledge_base(kb: KnowledgeBase, paths: Iterable[Path] = (), today: dt.date | None = None) -> CheckReport:
     """Check the named lesson files (default: all) against every rule, cross-lesson rules included."""
     files = expand_paths(kb, list(paths))
-    everything = sorted({*kb.lesson_files(), *files})
-    known_ids = Counter(p.stem for p in everything)
+    all_paths = markdown_paths(kb.lessons_dir) if paths else [str(p) for p in files]
+    everything = sorted({*all_paths, *(str(p) for p in files)})
+    known_ids = Counter(os.path.basename(p)[:-3] for p in everything)
     jobs = [(path, kb.relpath(path)) for path in files]
     results = _run_checks(jobs, kb.taxonomy, known_ids, today)
     report = CheckReport(files=len(files))
     for (path, shown), (findings, lesson) in zip(jobs, results):
         if known_ids[path.stem] > 1:
-            others = sorted(kb.relpath(p) for p in everything if p.stem == path.stem and p != path)
+            others = sorted(kb.relpath(Path(p)) for p in everything if Path(p).stem == path.stem and p != str(path))
             out = _Collector(shown)
             out.add("duplicate-id", f"lesson id '{path.stem}' is also used by {', '.join(others)}")
             findings = out.findings + findings

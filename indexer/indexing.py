@@ -234,23 +234,27 @@ def _assemble(kb: KnowledgeBase, embedder: Embedder, identity: dict[str, Any], o
     seg_lesson, seg_section, seg_hash, seg_vectors, seg_text, seg_textlen = [], [], [], [], [], []
     new_docs, lesson_vecs, pending_rows = [], [], []
     to_embed, pending = [], {}
+    runs = _kept_runs(order, keep)
     for row_out, rel in enumerate(order):
         if rel in keep:
             row = keep[rel]
             row_map[row] = row_out
-            lo, hi = int(old_bounds[row]), int(old_bounds[row + 1])
             entry = old.files[row]  # type: ignore[union-attr]
             files_out.append([entry[0], *files[rel].stat, entry[3], entry[4]])
             facets_rows.append({name: old.facets[name][row] for name in store.FACETS})  # type: ignore[union-attr]
-            records_raw.append(bytes(old.record_blob[old.record_offsets[row] : old.record_offsets[row + 1]]))  # type: ignore[union-attr]
-            seg_lesson.append(np.full(hi - lo, row_out, dtype=np.int32))
+            if row_out not in runs:
+                continue
+            # a run of consecutive kept lessons is copied as one slice of every array
+            _, last_row = runs[row_out]
+            lo, hi = int(old_bounds[row]), int(old_bounds[last_row + 1])
+            seg_lesson.append(old.passage_lesson[lo:hi] - row + row_out)  # type: ignore[union-attr]
             seg_section.append(old.passage_section[lo:hi])  # type: ignore[union-attr]
             seg_hash.append(old.passage_hash[lo:hi])  # type: ignore[union-attr]
             seg_vectors.append(old_matrix[lo:hi])  # type: ignore[index]
-            start, end = int(old.passage_offsets[lo]), int(old.passage_offsets[hi])  # type: ignore[union-attr]
-            seg_text.append(bytes(old.passage_blob[start:end]))  # type: ignore[union-attr]
+            seg_text.append(bytes(old.passage_blob[old.passage_offsets[lo] : old.passage_offsets[hi]]))  # type: ignore[union-attr]
             seg_textlen.append(np.diff(old.passage_offsets[lo : hi + 1]))  # type: ignore[union-attr]
-            lesson_vecs.append(old_lesson_vecs[row])  # type: ignore[index]
+            records_raw.append(bytes(old.record_blob[old.record_offsets[row] : old.record_offsets[last_row + 1]]))  # type: ignore[union-attr]
+            lesson_vecs.extend(old_lesson_vecs[row : last_row + 1])  # type: ignore[index]
             continue
         lesson, state = new_by_rel[rel], files[rel]
         meta = lesson.meta.model_dump(mode="json")
@@ -292,6 +296,22 @@ def _assemble(kb: KnowledgeBase, embedder: Embedder, identity: dict[str, Any], o
                  keyword.merge(old.keyword if old is not None else None, row_map, new_docs, vocab, len(order)))
 
 
+def _kept_runs(order: list[str], keep: dict[str, int]) -> dict[int, tuple[int, int]]:
+    """Runs of kept lessons whose old rows are consecutive: first new row -> (last new row, last old row)."""
+    runs: dict[int, tuple[int, int]] = {}
+    start = None
+    for row_out, rel in enumerate(order):
+        row = keep.get(rel)
+        if row is not None and start is not None and row == runs[start][1] + 1:
+            runs[start] = (row_out, row)
+        elif row is not None:
+            start = row_out
+            runs[start] = (row_out, row)
+        else:
+            start = None
+    return runs
+
+
 def _pack(identity, tax_stat, sections, files_out, skipped, facets_rows, records_raw, seg_lesson, seg_section, seg_hash,
           seg_vectors, seg_text, seg_textlen, lesson_vecs, pending_rows, old_matrix, fresh, dim, kw) -> store.IndexData:
     import faiss
@@ -315,15 +335,17 @@ def _pack(identity, tax_stat, sections, files_out, skipped, facets_rows, records
     lengths = np.concatenate(seg_textlen) if seg_textlen else np.zeros(0, dtype=np.int64)
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    record_offsets = np.zeros(len(records_raw) + 1, dtype=np.int64)
-    np.cumsum([len(r) for r in records_raw], out=record_offsets[1:])
+    record_blob = b"".join(records_raw)
+    ends = np.flatnonzero(np.frombuffer(record_blob, dtype=np.uint8) == 10) + 1  # one JSON line per lesson
+    record_offsets = np.zeros(len(ends) + 1, dtype=np.int64)
+    record_offsets[1:] = ends
     facets = {name: [row[name] for row in facets_rows] for name in store.FACETS}
     manifest = {"model": identity, "taxonomy_stat": tax_stat, "sections": sections,
                 "counts": {"lessons": len(files_out), "passages": len(vectors), "skipped": len(skipped)}}
     data = store.IndexData(manifest, files_out, skipped, facets, passage_lesson,
                            np.concatenate(seg_section).astype(np.int16) if seg_section else np.zeros(0, dtype=np.int16),
                            np.concatenate(seg_hash).astype(np.uint64) if seg_hash else np.zeros(0, dtype=np.uint64),
-                           offsets, record_offsets, vectors, kw, passage_blob=b"".join(seg_text), record_blob=b"".join(records_raw))
+                           offsets, record_offsets, vectors, kw, passage_blob=b"".join(seg_text), record_blob=record_blob)
     data._lesson_vectors = per_lesson
     return data
 

@@ -45,12 +45,17 @@ class KnowledgeBase:
             return str(path)
 
 
-def _walk_markdown(folder: Path) -> list[Path]:
-    found: list[Path] = []
+def markdown_paths(folder: Path | str) -> list[str]:
+    """Paths (strings, cheaper than Path objects for 10,000 files) of every `*.md` below `folder`, skipping hidden ones."""
+    found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        found.extend(Path(dirpath) / name for name in filenames if name.endswith(".md") and not name.startswith("."))
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        found.extend(os.path.join(dirpath, name) for name in filenames if name.endswith(".md") and not name.startswith("."))
     return found
+
+
+def _walk_markdown(folder: Path) -> list[Path]:
+    return [Path(p) for p in markdown_paths(folder)]
 
 
 def find_root(start: Path | None = None, explicit: Path | str | None = None) -> KnowledgeBase:

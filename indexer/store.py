@@ -217,6 +217,20 @@ def flat_index_matrix(path: Path, dim: int) -> np.ndarray:
     return index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, dim), dtype=np.float32)
 
 
+def write_flat_index(path: Path, matrix: np.ndarray) -> None:
+    """Write vectors as a FAISS IndexFlatIP file (the layout faiss.write_index uses) without copying them into FAISS.
+
+    A test reads the result back with faiss.read_index.
+    """
+    import struct
+
+    n, d = matrix.shape
+    header = b"IxFI" + struct.pack("<iqqq?i", d, n, 1 << 20, 1 << 20, True, 0) + struct.pack("<Q", n * d)
+    with path.open("wb") as handle:
+        handle.write(header)
+        np.ascontiguousarray(matrix, dtype="<f4").tofile(handle)
+
+
 def _read(folder: Path, manifest: dict[str, Any]) -> IndexData:
     import mmap
 
@@ -268,7 +282,7 @@ def write(root: Path, data: IndexData) -> str:
     (tmp / "files.json").write_text(json.dumps({"lessons": data.files, "skipped": data.skipped}, ensure_ascii=False))
     (tmp / "facets.json").write_text(json.dumps(data.facets, ensure_ascii=False))
     (tmp / "kw_vocab.json").write_text(json.dumps(data.keyword.vocab, ensure_ascii=False))
-    faiss.write_index(data.vectors, str(tmp / "passages.faiss"))  # built from data.matrix
+    write_flat_index(tmp / "passages.faiss", data.matrix)
     faiss.write_index(data.lesson_vectors, str(tmp / "lessons.faiss"))
     manifest = dict(data.manifest, format=FORMAT, tool_version=__version__, schema_version=SCHEMA_VERSION,
                     created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))

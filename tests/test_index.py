@@ -230,3 +230,17 @@ def test_manifest_records_what_built_the_index(kb_with_lessons: Path) -> None:
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["model"]["dimension"] == 64 and manifest["tool_version"] and manifest["counts"]["lessons"] == 5
     assert set(manifest["files"]) >= {"passages.faiss", "lessons.faiss", "lessons.jsonl", "files.json", "facets.json", "kw_vocab.json"}
+
+
+def test_flat_index_file_is_what_faiss_writes_and_reads(tmp_path: Path) -> None:
+    import faiss
+
+    matrix = np.random.default_rng(1).random((9, 16), dtype=np.float32)
+    store.write_flat_index(tmp_path / "ours.faiss", matrix)
+    reference = faiss.IndexFlatIP(16)
+    reference.add(matrix)
+    faiss.write_index(reference, str(tmp_path / "faiss.faiss"))
+    assert (tmp_path / "ours.faiss").read_bytes() == (tmp_path / "faiss.faiss").read_bytes()
+    back = faiss.read_index(str(tmp_path / "ours.faiss"))
+    np.testing.assert_array_equal(back.reconstruct_n(0, 9), matrix)
+    np.testing.assert_array_equal(store.flat_index_matrix(tmp_path / "faiss.faiss", 16), matrix)
