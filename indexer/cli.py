@@ -305,7 +305,7 @@ def _filters(sector, technology, outcome, size, country, language, since):
 @click.option("--country", multiple=True, help="Only this country (ISO code, e.g. ES).")
 @click.option("--language", multiple=True, help="Only lessons in this language (e.g. es).")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only lessons written on or after this date (YYYY-MM-DD).")
-@click.option("--json", "as_json", is_flag=True, help="Print results as JSON (schema in docs/search.md).")
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON (schema in docs/how-search-works.md).")
 @click.option("--batch", type=click.File("r", encoding="utf-8"),
               help='Read JSON lines {"id": ..., "text": ...} and write one JSON line of hits per query ("-" for stdin).')
 @_refresh_option
@@ -380,7 +380,7 @@ def similar(ctx: click.Context, lesson: str, top: int, as_json: bool, no_refresh
     """Lessons that tell about the same thing as LESSON (an id, or the path of a file, even a draft).
 
     Two tiers: "likely duplicate" (the same story told again) and "related" (the same problem, other
-    companies). Thresholds are in lessons.toml [search]; docs/search.md explains how they were chosen.
+    companies). Thresholds are in lessons.toml [search]; docs/how-search-works.md explains how they were chosen.
 
     \b
     Examples:
@@ -452,3 +452,55 @@ def _read_qrels(handle) -> dict[str, dict[str, int]]:
             raise UsageError(f"{handle.name}:{number}: expected 'query id<TAB>lesson id<TAB>grade'") from None
         qrels.setdefault(qid, {})[doc] = grade
     return qrels
+
+
+# --- website ---------------------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--engine", type=click.Choice(["mkdocs", "zensical"]), default="mkdocs", show_default=True,
+              help="The engine that builds the generated pages (both read mkdocs.yml).")
+@click.option("--strict", is_flag=True, help="Fail on any warning, including lessons left out because of errors.")
+@click.option("--no-build", is_flag=True, help="Only generate the pages into docs/generated/.")
+@_model_option
+@click.pass_context
+def site(ctx: click.Context, engine: str, strict: bool, no_build: bool, model: str | None) -> None:
+    """Build the website: every lesson page, browse pages, statistics, feed, related lessons.
+
+    Generates the pages into docs/generated/ (the index is built or refreshed for related
+    lessons), then builds the site into site/. Lessons with errors are left out and listed.
+
+    \b
+    Examples:
+      lessons site
+      lessons site --strict
+      lessons site --engine zensical
+    """
+    import time
+
+    from .engine import model_spec, open_embedder, ready_index
+    from .settings import load_settings
+    from .site import build, prepare
+    from .terminal import log, progress_bar
+
+    started = time.perf_counter()
+    kb = _kb(ctx)
+    settings = load_settings(kb.root)
+
+    def index_loader():
+        embedder, identity = open_embedder(kb, model_spec(settings, model), log)
+        with progress_bar("Embedding passages") as progress:
+            return ready_index(kb, embedder, identity, log=log, progress=progress)
+
+    report = prepare(kb, settings, index_loader=index_loader, log=log)
+    for finding in report.left_out:
+        click.echo(f"{finding.format()} (left out of the site)", err=True)
+    if report.left_out and strict:
+        raise click.ClickException(f"{len({f.path for f in report.left_out})} lesson file(s) have errors (--strict)")
+    if no_build:
+        return
+    out = build(kb, engine, strict=strict, log=log)
+    elapsed = time.perf_counter() - started
+    click.echo(f"Built the site for {report.lessons} lessons with {engine} into {kb.relpath(out)} in {elapsed:.1f} s.")
+    click.echo(f"To look at it: python -m http.server --directory {kb.relpath(out)} 8000, then open http://localhost:8000/"
+               + (" (or run: mkdocs serve)" if engine == "mkdocs" else ""))

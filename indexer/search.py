@@ -107,7 +107,7 @@ def allowed_lessons(data: IndexData, filters: Filters) -> np.ndarray:
 def fuse(dense: np.ndarray, keyword: np.ndarray, allowed: np.ndarray, dense_weight: float) -> np.ndarray:
     """Convex combination of the lesson's best passage cosine and its BM25 score scaled by the best BM25 of the candidates.
 
-    Chosen by measurement on the development data (docs/search.md): plain reciprocal-rank fusion
+    Chosen by measurement on the development data (docs/how-search-works.md): plain reciprocal-rank fusion
     with equal weights scored below dense-only there.
     """
     top = float(keyword[allowed].max()) if allowed.any() else 0.0
@@ -226,7 +226,7 @@ class SimilarHit:
         return asdict(self)
 
 
-MEANING_WEIGHT = 0.8  # the rest is shared technologies; calibrated on the starter corpus (docs/search.md)
+MEANING_WEIGHT = 0.8  # the rest is shared technologies; calibrated on the starter corpus (docs/how-search-works.md)
 
 
 def similar_to_vector(data: IndexData, vector: np.ndarray, technologies: Sequence[str], exclude: set[str], top: int,

@@ -121,3 +121,14 @@ def real_model(model_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point the tool at the shared ONNX export (the real bundled model)."""
     monkeypatch.setenv("LESSONS_CACHE_DIR", str(model_cache))
     return model_cache
+
+
+def copy_site_kb(target: Path) -> Path:
+    """A copy of this repository's knowledge base with everything the site needs (lessons, mkdocs.yml, docs/)."""
+    shutil.copytree(REPO / "lessons", target / "lessons")
+    shutil.copytree(REPO / "docs", target / "docs", ignore=shutil.ignore_patterns("generated"))
+    (target / "docs" / "generated").mkdir()
+    (target / "docs" / "generated" / ".gitkeep").write_text("")
+    for name in ("mkdocs.yml", "lessons.toml"):
+        shutil.copy(REPO / name, target / name)
+    return target
