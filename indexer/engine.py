@@ -69,3 +69,21 @@ def ready_index(kb: KnowledgeBase, embedder: Any, identity: dict[str, Any], refr
 
 def index_location(kb: KnowledgeBase) -> Path:
     return store.index_root(kb.index_dir)
+
+
+def existing_index(kb: KnowledgeBase, spec: str) -> tuple[store.IndexData, embed.OnnxEmbedder] | None:
+    """The index and embedder if both are already on disk; never builds, exports or downloads anything."""
+    if spec != embed.BUNDLED:
+        return None
+    source = embed.ModelSource(spec, embed.BUNDLED_NAME, None, embed.BUNDLED_SHA256)
+    folder = embed.export_dir(indexing.cache_dir(kb), source)
+    if not (folder / "export.json").is_file():
+        return None
+    try:
+        embedder = embed.OnnxEmbedder(folder, fast_start=True)
+        info = embedder.info
+        data = store.load(store.index_root(kb.index_dir), {"name": info["model"], "sha256": info["sha256"],
+                                                             "dimension": info["dimension"]})
+    except (store.IndexProblem, embed.ModelError):
+        return None
+    return data, embedder

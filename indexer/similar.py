@@ -39,3 +39,10 @@ def draft_vector(kb: KnowledgeBase, embedder: Any, path: Path):
         raise UsageError(f"cannot compare {path}: fix its front matter first ({first})")
     passages = lesson_passages(lesson, kb.taxonomy)
     return centroid(embedder.encode([p.embed_text for p in passages])), lesson.id, lesson.meta.technologies
+
+
+def similar_to_text(data: IndexData, embedder: Any, text: str, technologies: list[str], settings: Settings,
+                    top: int = 3) -> list[SimilarHit]:
+    """The lessons closest to a few words (a new lesson's title and summary), whatever their score."""
+    vector = embedder.encode([text])[0]
+    return similar_to_vector(data, vector, technologies, set(), top, settings.duplicate_threshold, -1.0)

@@ -199,3 +199,17 @@ def test_real_process_exits_cleanly_when_the_model_is_not_needed(starter: Path, 
     proc = subprocess.run([sys.executable, "-m", "indexer", "--root", str(starter), "similar", "crm-engineering-consultancy-abandoned"],
                           capture_output=True, text=True, env=env, cwd=REPO)
     assert proc.returncode == 0 and "terminate" not in proc.stderr, proc.stderr
+
+
+def test_new_shows_similar_lessons_and_asks_before_writing(run, starter: Path) -> None:
+    args = ["new", "--interactive", "--title", "Moving our orders to a cloud ERP in a furniture factory", "--sector", "manufacturing",
+            "--size", "medium", "--outcome", "failure", "--technology", "cloud-erp", "--language", "en",
+            "--summary", "We moved from our old ERP to a cloud ERP and had to roll back."]
+    declined = run(*args, input="n\n")
+    assert declined.exit_code == 0 and "Nothing written." in declined.output
+    assert "lessons/cloud-erp-furniture-maker-failure.md" in declined.stderr.splitlines()[1]
+    target = starter / "lessons" / "moving-our-orders-to-a-cloud-erp-in-a-furniture-factory.md"
+    assert not target.exists()
+    accepted = run(*args, input="y\n")
+    assert accepted.exit_code == 0 and target.exists()
+    target.unlink()

@@ -1,0 +1,67 @@
+"""Benchmark: building the website for generated knowledge bases of 1,000 and 5,000 lessons.
+
+For each size: generate the lessons, build the index first (embedding is cached by the index and not
+part of the figure), then time `lessons site` (check, related lessons, page generation and the MkDocs
+build) in a new process. Reports build time, site size (total and per lesson) and the gzipped size of
+the search index a visitor downloads. Targets: 1,000 lessons in at most 20 s, 5,000 in at most 100 s,
+at most 150 KB per lesson, search index at most 2 MB gzipped at 5,000 lessons.
+
+    python bench/site_speed.py [--sizes 1000 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from bench.common import make_knowledge_base  # noqa: E402
+
+
+def folder_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
+    parser.add_argument("--work", type=Path)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = args.work or Path(tmp)
+        env = dict(os.environ, LESSONS_CACHE_DIR=str(work / "models"), NO_MKDOCS_2_WARNING="1")
+        for size in args.sizes:
+            root = work / f"site-{size}"
+            if not (root / "lessons").is_dir():
+                make_knowledge_base(root, size, distinct_titles=False)
+                shutil.copytree(REPO / "docs", root / "docs", ignore=shutil.ignore_patterns("generated"))
+                (root / "docs" / "generated").mkdir()
+                for name in ("mkdocs.yml", "lessons.toml"):
+                    shutil.copy(REPO / name, root / name)
+            lessons = [sys.executable, "-m", "indexer", "--root", str(root)]
+            subprocess.run([*lessons, "index"], env=env, check=True, capture_output=True, cwd=REPO)
+            shutil.rmtree(root / "site", ignore_errors=True)
+            start = time.perf_counter()
+            proc = subprocess.run([*lessons, "site"], env=env, capture_output=True, text=True, cwd=REPO)
+            elapsed = time.perf_counter() - start
+            if proc.returncode != 0:
+                sys.exit(proc.stdout[-3000:] + proc.stderr[-3000:])
+            site = root / "site"
+            total = folder_size(site)
+            index = (site / "search" / "search_index.json").read_bytes()
+            print(f"{size} lessons: lessons site {elapsed:.1f} s (target {'20' if size <= 1000 else '100'} s at 1,000/5,000); "
+                  f"site {total / 2**20:.1f} MB = {total / size / 1024:.0f} KB per lesson; search index "
+                  f"{len(index) / 2**20:.2f} MB, {len(gzip.compress(index)) / 2**20:.2f} MB gzipped "
+                  f"({'full text' if size <= 2000 else 'title, summary and metadata'})")
+
+
+if __name__ == "__main__":
+    main()
