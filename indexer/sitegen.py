@@ -101,8 +101,10 @@ def _group(lessons: list[Lesson], facet: str) -> dict[str, list[Lesson]]:
     return dict(sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])))
 
 
-def _front(title: str, description: str = "", hide_toc: bool = True) -> str:
+def _front(title: str, description: str = "", hide_toc: bool = True, searchable: bool = True) -> str:
     lines = ["---", f"title: {json.dumps(meta_text(title), ensure_ascii=False)}"]
+    if not searchable:  # browse pages repeat lesson summaries: leaving them out keeps the search index small
+        lines += ["search:", "  exclude: true"]
     if description:
         lines.append(f"description: {json.dumps(meta_text(one_line(description, 300)), ensure_ascii=False)}")
     if hide_toc:
@@ -188,7 +190,7 @@ def _card(page: str, lesson: Lesson, names: Callable[[str, str], str]) -> str:
 
 def browse_index(groups: dict[str, dict[str, list[Lesson]]], names: Callable[[str, str], str]) -> str:
     page = "browse/index.md"
-    parts = [_front("Browse the lessons"), '<h1>Browse the lessons</h1>', ""]
+    parts = [_front("Browse the lessons", searchable=False), '<h1>Browse the lessons</h1>', ""]
     for facet, values in groups.items():
         links = ", ".join(f'<a href="{esc(_facet_link(page, facet, v))}">{esc(names(facet, v))}</a> ({len(m)})'
                           for v, m in list(values.items())[:12])
@@ -202,7 +204,7 @@ def facet_index(facet: str, values: dict[str, list[Lesson]], names: Callable[[st
     title = f"Lessons by {FACET_TITLES[facet].lower()}"
     items = "".join(f'<li><a href="{esc(_facet_link(page, facet, v))}">{esc(names(facet, v))}</a> '
                     f'<span class="lesson-count">{len(m)}</span></li>' for v, m in values.items())
-    return "\n".join([_front(title), f"<h1>{esc(title)}</h1>", "", f'<ul class="facet-list">{items}</ul>', ""])
+    return "\n".join([_front(title, searchable=False), f"<h1>{esc(title)}</h1>", "", f'<ul class="facet-list">{items}</ul>', ""])
 
 
 def facet_page(facet: str, value: str, members: list[Lesson], names: Callable[[str, str], str]) -> str:
@@ -211,7 +213,7 @@ def facet_page(facet: str, value: str, members: list[Lesson], names: Callable[[s
     outcomes = Counter(lesson.meta.outcome for lesson in members)
     mix = " ".join(f"{badge(o)} {outcomes[o]}" for o in OUTCOMES if outcomes[o])
     up = href(page, f"browse/{facet}/index.md")
-    return "\n".join([_front(title), f"<h1>{esc(title)}</h1>", "",
+    return "\n".join([_front(title, searchable=False), f"<h1>{esc(title)}</h1>", "",
                       f'<p>{len(members)} lesson(s). {mix} · <a href="{esc(up)}">All {esc(FACET_TITLES[facet].lower())}</a></p>', "",
                       lesson_list(page, members, names), ""])
 
