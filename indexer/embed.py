@@ -149,6 +149,14 @@ def _export_quietly(source: ModelSource, out: Path) -> None:
     transformer = model[0]
     hf_model = transformer.auto_model.eval()
     max_len = int(model.max_seq_length)
+    # The export reproduces mean pooling and L2 normalisation, what all-MiniLM-L6-v2 and most
+    # sentence-transformers models use; anything else would give different vectors, so it is refused.
+    kinds = [type(module).__name__ for module in model]
+    pooling = model[1] if len(model) > 1 else None
+    mode = getattr(pooling, "pooling_mode", None)  # sentence-transformers 6; 5.x has pooling_mode_mean_tokens
+    mean = mode == "mean" or (mode is None and getattr(pooling, "pooling_mode_mean_tokens", False) is True)
+    if kinds[:3] != ["Transformer", "Pooling", "Normalize"] or not mean:
+        raise ModelError(f"model '{source.name}' does not use mean pooling with normalisation; only such models can be exported")
 
     class Pooled(torch.nn.Module):
         """The transformer plus sentence-transformers' mean pooling and L2 normalisation, in one graph."""
@@ -165,6 +173,9 @@ def _export_quietly(source: ModelSource, out: Path) -> None:
 
     sample = model.tokenizer(["a short text", "a slightly longer sample text"], padding=True, return_tensors="pt")
     names = ["input_ids", "attention_mask", "token_type_ids"]
+    if any(name not in sample for name in names):
+        raise ModelError(f"model '{source.name}' is not a BERT-style model (its tokenizer gives no token_type_ids); "
+                         "only such models can be exported to ONNX here")
     axes = {name: {0: "batch", 1: "tokens"} for name in names} | {"embedding": {0: "batch"}}
     with torch.no_grad():
         torch.onnx.export(Pooled().eval(), tuple(sample[name] for name in names), str(out / "model.onnx"),

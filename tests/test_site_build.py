@@ -84,3 +84,40 @@ def test_mkdocs_build_runs_the_plugin(model_cache: Path, tmp_path: Path) -> None
     (root / "lessons" / "broken-one.md").unlink()
     clean = subprocess.run([*mkdocs, "--strict"], cwd=root, env=env, capture_output=True, text=True)
     assert clean.returncode == 0, clean.stderr[-3000:]
+
+
+def test_mkdocs_serve_shows_an_edited_lesson(model_cache: Path, tmp_path: Path) -> None:
+    import socket
+    import time
+    import urllib.request
+
+    root = copy_site_kb(tmp_path)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = dict(os.environ, LESSONS_CACHE_DIR=str(model_cache), NO_MKDOCS_2_WARNING="1")
+    server = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"], cwd=root, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/lessons/crm-engineering-consultancy-abandoned/"
+
+    def title() -> str:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.read().decode().split('<h1 class="lesson-title">')[1].split("<")[0]
+        except (OSError, IndexError):
+            return ""
+
+    try:
+        deadline = time.monotonic() + 120
+        while not title() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert title().startswith("We dropped our CRM")
+        path = root / "lessons" / "crm-engineering-consultancy-abandoned.md"
+        path.write_text(path.read_text().replace('title: "We dropped', 'title: "Edited: we dropped', 1))
+        deadline = time.monotonic() + 60
+        while not title().startswith("Edited") and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert title().startswith("Edited: we dropped our CRM")
+    finally:
+        server.terminate()
+        server.wait(20)
