@@ -166,7 +166,7 @@ def _refresh_locked(kb: KnowledgeBase, embedder: Embedder, identity: dict[str, A
     for lesson in new_lessons:
         rel = lesson.path.relative_to(kb.root).as_posix()
         (report.changed if rel in old_rows else report.added).append(lesson.id)
-    if old is not None and taxonomy_same and not new_lessons and len(keep) == old.size and skipped.keys() == old.skipped.keys() \
+    if old is not None and taxonomy_same and not new_lessons and len(keep) == old.size and skipped == old.skipped \
             and all(old.files[row][1:3] == files[rel].stat for rel, row in keep.items()):
         report.up_to_date, report.lessons, report.passages = True, old.size, len(old.passage_lesson)
         return report

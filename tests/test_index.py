@@ -244,3 +244,15 @@ def test_flat_index_file_is_what_faiss_writes_and_reads(tmp_path: Path) -> None:
     back = faiss.read_index(str(tmp_path / "ours.faiss"))
     np.testing.assert_array_equal(back.reconstruct_n(0, 9), matrix)
     np.testing.assert_array_equal(store.flat_index_matrix(tmp_path / "faiss.faiss", 16), matrix)
+
+
+def test_touching_a_broken_file_is_recorded_once(kb_with_lessons: Path) -> None:
+    broken = kb_with_lessons / "lessons" / "broken-one.md"
+    broken.write_text(topic_lesson("broken", outcome="sucess"))
+    _refresh(kb_with_lessons)
+    broken.write_text(broken.read_text())  # same content, new modification time
+    kbase = find_root(explicit=kb_with_lessons)
+    assert indexing.is_stale(kbase, _load(kb_with_lessons))
+    embedder = FakeEmbedder()
+    _refresh(kb_with_lessons, embedder)
+    assert embedder.calls == [] and not indexing.is_stale(kbase, _load(kb_with_lessons))
