@@ -12,8 +12,9 @@ import html
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -146,14 +147,15 @@ class _Collector:
 PARALLEL_FROM = 500  # below this many files a process pool costs more than it saves
 
 
-def check_knowledge_base(kb: KnowledgeBase, paths: Iterable[Path] = (), today: dt.date | None = None) -> CheckReport:
+def check_knowledge_base(kb: KnowledgeBase, paths: Iterable[Path] = (), today: dt.date | None = None,
+                         progress: Callable[[int, int], None] | None = None) -> CheckReport:
     """Check the named lesson files (default: all) against every rule, cross-lesson rules included."""
     files = expand_paths(kb, list(paths))
     all_paths = markdown_paths(kb.lessons_dir) if paths else [str(p) for p in files]
     everything = sorted({*all_paths, *(str(p) for p in files)})
     known_ids = Counter(os.path.basename(p)[:-3] for p in everything)
     jobs = [(path, kb.relpath(path)) for path in files]
-    results = _run_checks(jobs, kb.taxonomy, known_ids, today)
+    results = _run_checks(jobs, kb.taxonomy, known_ids, today, progress)
     report = CheckReport(files=len(files))
     for (path, shown), (findings, lesson) in zip(jobs, results):
         if known_ids[path.stem] > 1:
@@ -168,18 +170,27 @@ def check_knowledge_base(kb: KnowledgeBase, paths: Iterable[Path] = (), today: d
     return report
 
 
-def _run_checks(jobs: list[tuple[Path, str]], taxonomy: Taxonomy, known_ids: Counter[str],
-                today: dt.date | None) -> list[tuple[list[Finding], Lesson | None]]:
+def _run_checks(jobs: list[tuple[Path, str]], taxonomy: Taxonomy, known_ids: Counter[str], today: dt.date | None,
+                progress: Callable[[int, int], None] | None = None) -> list[tuple[list[Finding], Lesson | None]]:
     workers = min(os.cpu_count() or 1, 8)
+    task = partial(_check_one, taxonomy=taxonomy, known_ids=known_ids, today=today)
     if len(jobs) < PARALLEL_FROM or workers < 2:
-        return [_check_one(job, taxonomy, known_ids, today) for job in jobs]
+        results = map(task, jobs)
+        return _collect(results, len(jobs), progress)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
-    from functools import partial
 
-    task = partial(_check_one, taxonomy=taxonomy, known_ids=known_ids, today=today)
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(task, jobs, chunksize=max(16, len(jobs) // (workers * 8))))
+        return _collect(pool.map(task, jobs, chunksize=max(16, len(jobs) // (workers * 8))), len(jobs), progress)
+
+
+def _collect(results: Iterable, total: int, progress: Callable[[int, int], None] | None) -> list:
+    out = []
+    for done, result in enumerate(results, 1):
+        out.append(result)
+        if progress and (done % 100 == 0 or done == total):
+            progress(done, total)
+    return out
 
 
 def _check_one(job: tuple[Path, str], taxonomy: Taxonomy, known_ids: Counter[str],

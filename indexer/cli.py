@@ -72,8 +72,10 @@ def check(ctx: click.Context, paths: tuple[Path, ...], strict: bool, fmt: str) -
       lessons check --format json | jq '.findings[].rule'
     """
     from .checks import check_knowledge_base
+    from .terminal import progress_bar
 
-    report = check_knowledge_base(_kb(ctx), paths)
+    with progress_bar("Checking lessons") as progress:
+        report = check_knowledge_base(_kb(ctx), paths, progress=progress)
     if strict:
         report = report.strict()
     if fmt == "json":

@@ -6,10 +6,12 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 
-from .search import SearchHit, SimilarHit
+if TYPE_CHECKING:
+    from .search import SearchHit, SimilarHit
 
 OUTCOME_COLOURS = {"success": "green", "partial": "yellow", "failure": "red", "abandoned": "magenta", "ongoing": "cyan"}
 
