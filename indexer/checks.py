@@ -178,9 +178,13 @@ def _run_checks(jobs: list[tuple[Path, str]], taxonomy: Taxonomy, known_ids: Cou
         results = map(task, jobs)
         return _collect(results, len(jobs), progress)
     import multiprocessing
+    import threading
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+    # fork is fastest, but forking while another thread runs (the ONNX session opening in `lessons index`)
+    # can leave a child holding a lock nobody will release: then start clean workers instead
+    method = "fork" if threading.active_count() == 1 else "forkserver"
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
         return _collect(pool.map(task, jobs, chunksize=max(16, len(jobs) // (workers * 8))), len(jobs), progress)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from . import embed, indexing, store
@@ -67,15 +66,14 @@ def ready_index(kb: KnowledgeBase, embedder: Any, identity: dict[str, Any], refr
     return data
 
 
-def index_location(kb: KnowledgeBase) -> Path:
-    return store.index_root(kb.index_dir)
-
 
 def existing_index(kb: KnowledgeBase, spec: str) -> tuple[store.IndexData, embed.OnnxEmbedder] | None:
     """The index and embedder if both are already on disk; never builds, exports or downloads anything."""
-    if spec != embed.BUNDLED:
+    try:
+        source = (embed.ModelSource(spec, embed.BUNDLED_NAME, None, embed.BUNDLED_SHA256) if spec == embed.BUNDLED
+                  else embed.resolve_model(spec))
+    except embed.ModelError:
         return None
-    source = embed.ModelSource(spec, embed.BUNDLED_NAME, None, embed.BUNDLED_SHA256)
     folder = embed.export_dir(indexing.cache_dir(kb), source)
     if not (folder / "export.json").is_file():
         return None

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from . import safeyaml
 
@@ -206,6 +205,3 @@ def split_sections(body: str, body_line: int, language: str | None) -> list[Sect
         sections.append(Section(key, heading, start, "\n".join(buf).strip()))
     return sections
 
-
-def as_dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}

@@ -15,6 +15,7 @@ from .charts import bar_chart, stacked_chart
 from .checks import Lesson
 from .feed import atom_feed
 from .sitehtml import OUTCOME_LABELS, badge, esc, href, meta_text, money, number, one_line, render_body
+from .stats import facet_values as stats_facet_values
 from .vocabulary import OUTCOMES, SIZE_LABELS, Taxonomy
 
 PUBLISHED = ("published", "superseded")
@@ -47,10 +48,8 @@ def published(lessons: list[Lesson]) -> list[Lesson]:
 
 
 def facet_values(lesson: Lesson, facet: str) -> list[str]:
-    meta = lesson.meta
-    return {"sector": [meta.sector], "technology": list(dict.fromkeys(meta.technologies)), "outcome": [meta.outcome],
-            "size": [meta.company_size], "country": [meta.country] if meta.country else [], "year": [str(meta.date.year)],
-            "tag": list(dict.fromkeys(meta.tags))}[facet]
+    """A lesson's values for a browse facet ('size' is the URL name of company_size)."""
+    return stats_facet_values(lesson, "company_size" if facet == "size" else facet)
 
 
 def generate(lessons: list[Lesson], taxonomy: Taxonomy, related: dict[str, list[str]], options: SiteOptions) -> dict[str, str | bytes]:

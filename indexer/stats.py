@@ -22,10 +22,14 @@ class Stats:
 
 
 def facet_values(lesson: Lesson, facet: str) -> list[str]:
-    """The values a lesson has for a facet (several for technology)."""
+    """The values a lesson has for a facet: one of FACETS, or 'year' and 'tag' (several for technology and tag)."""
     meta = lesson.meta
     if facet == "technology":
         return list(dict.fromkeys(meta.technologies))
+    if facet == "tag":
+        return list(dict.fromkeys(meta.tags))
+    if facet == "year":
+        return [str(meta.date.year)]
     value = getattr(meta, facet)
     return [value] if value else []
 

@@ -175,3 +175,28 @@ def test_spanish_lessons_use_spanish_headings(kb: Path) -> None:
     assert report.findings == []
     _, report = _check(kb, "espanol-two.md", lesson_text(language="es"))
     assert {f.rule for f in report.findings} == {"missing-section"}
+
+
+@pytest.mark.parametrize("other_thread", [False, True], ids=["fork", "forkserver"])
+def test_parallel_check_matches_the_serial_one(kb: Path, monkeypatch: pytest.MonkeyPatch, other_thread: bool) -> None:
+    import threading
+
+    from indexer import checks
+
+    for i, (name, content, *_rest) in enumerate(c[1:] for c in CASES[:12]):
+        (kb / "lessons" / f"{i}-{name}").write_bytes(content.encode() if isinstance(content, str) else content)
+    (kb / "lessons" / "good-one.md").write_text(lesson_text())
+    serial = check_knowledge_base(find_root(explicit=kb))
+    monkeypatch.setattr(checks, "PARALLEL_FROM", 2)
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait)
+    if other_thread:
+        thread.start()  # a running thread makes the pool start clean workers instead of forking
+    try:
+        parallel = check_knowledge_base(find_root(explicit=kb))
+    finally:
+        release.set()
+        if other_thread:
+            thread.join()
+    assert parallel.findings == serial.findings and len(serial.findings) > 10
+    assert [lesson.id for lesson in parallel.lessons] == [lesson.id for lesson in serial.lessons] == ["good-one"]
