@@ -29,8 +29,9 @@ def main() -> None:
         times = []
         for _ in range(args.runs):
             start = time.perf_counter()
-            proc = subprocess.run([sys.executable, "-m", "indexer", "--root", str(root), "check", "--strict"],
-                                  capture_output=True, text=True)
+            proc = subprocess.run(
+                [sys.executable, "-m", "indexer", "--root", str(root), "check", "--strict"], capture_output=True, text=True
+            )
             times.append(time.perf_counter() - start)
             if proc.returncode != 0:
                 sys.exit(f"check failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")

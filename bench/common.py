@@ -35,20 +35,22 @@ def make_knowledge_base(root: Path, count: int, seed: int = 7, distinct_titles: 
             match = next((s for s in source.sections if s.key == section.key), section)
             parts.append(f"## {section.heading}\n\n{match.text}\n")
         meta = base.meta
-        front = "\n".join([
-            "---",
-            f'title: "{meta.title[:100]} (case {i})"' if distinct_titles else f'title: "{meta.title}"',
-            f'summary: "{meta.summary.replace(chr(34), chr(39))}"',
-            f"date: {meta.date.isoformat()}",
-            f"sector: {meta.sector}",
-            f"company_size: {meta.company_size}",
-            f"technologies: [{', '.join(meta.technologies)}]",
-            f"outcome: {rng.choice(['success', 'partial', 'failure', 'abandoned', 'ongoing'])}",
-            f'country: "{meta.country or "DE"}"',
-            f"cost_eur: {rng.randint(500, 200000)}",
-            "sample: true",
-            "---",
-            "",
-        ])
+        front = "\n".join(
+            [
+                "---",
+                f'title: "{meta.title[:100]} (case {i})"' if distinct_titles else f'title: "{meta.title}"',
+                f'summary: "{meta.summary.replace(chr(34), chr(39))}"',
+                f"date: {meta.date.isoformat()}",
+                f"sector: {meta.sector}",
+                f"company_size: {meta.company_size}",
+                f"technologies: [{', '.join(meta.technologies)}]",
+                f"outcome: {rng.choice(['success', 'partial', 'failure', 'abandoned', 'ongoing'])}",
+                f'country: "{meta.country or "DE"}"',
+                f"cost_eur: {rng.randint(500, 200000)}",
+                "sample: true",
+                "---",
+                "",
+            ]
+        )
         (lessons_dir / f"synthetic-lesson-{i:05d}.md").write_text(front + "\n".join(parts), encoding="utf-8")
     return root

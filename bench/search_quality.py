@@ -23,9 +23,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from indexer import engine, search  # noqa: E402
 from indexer.kb import find_root  # noqa: E402
 from indexer.settings import load_settings  # noqa: E402
+
+from indexer import engine, search  # noqa: E402
 
 WEIGHTS = (0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
 
@@ -39,6 +40,7 @@ def _rrf(dense: np.ndarray, kw: np.ndarray, k: int = 60) -> np.ndarray:
         r = np.empty(len(s))
         r[np.argsort(-s, kind="stable")] = np.arange(1, len(s) + 1)
         return r
+
     return 1.0 / (k + ranks(dense)) + 1.0 / (k + ranks(kw))
 
 
@@ -92,9 +94,26 @@ def main() -> None:
                 print(f"  {system:<14} {m['ndcg_at_10']:>8.4f} {m['recall_at_5']:>7.4f} {m['recall_at_10']:>7.4f} {m['mrr_at_10']:>7.4f}")
                 totals[system] = totals.get(system, 0.0) + m["ndcg_at_10"]
             configured = load_settings(REPO).dense_weight
-            out = subprocess.run([sys.executable, "-m", "indexer", "--root", str(work / data_dir.name), "eval", "--queries",
-                                  str(work / data_dir.name / "queries.jsonl"), "--qrels", str(work / data_dir.name / "qrels.tsv"),
-                                  "--dense-weight", str(configured), "--no-refresh"], capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "indexer",
+                    "--root",
+                    str(work / data_dir.name),
+                    "eval",
+                    "--queries",
+                    str(work / data_dir.name / "queries.jsonl"),
+                    "--qrels",
+                    str(work / data_dir.name / "qrels.tsv"),
+                    "--dense-weight",
+                    str(configured),
+                    "--no-refresh",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             print(f"  lessons eval: {out.stdout.strip()}")
         print("\nmean nDCG@10 over the sets:")
         for system, total in sorted(totals.items(), key=lambda kv: -kv[1]):

@@ -62,23 +62,27 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, subprocess.Comple
 
 
 def peak_rss_mb(cmd: list[str], env: dict[str, str]) -> float:
-    wrapper = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, capture_output=True); "
-               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    wrapper = (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, capture_output=True); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
     out = subprocess.run([sys.executable, "-c", wrapper, *cmd], env=env, capture_output=True, text=True, check=True, cwd=REPO)
     return int(out.stdout.strip()) / 1024
 
 
 def encoding_throughput(root: Path, cache: Path, sample: int) -> dict[str, float]:
     """ONNX (what the indexer uses) versus plain sentence-transformers on the same distinct passages, in this process."""
-    from indexer import embed
     from indexer.checks import check_knowledge_base
     from indexer.kb import find_root
     from indexer.passages import lesson_passages
 
+    from indexer import embed
+
     kb = find_root(explicit=root)
     files = kb.lesson_files()[:400]
-    texts = list(dict.fromkeys(p.embed_text for lesson in check_knowledge_base(kb, files).lessons
-                               for p in lesson_passages(lesson, kb.taxonomy)))[:sample]
+    texts = list(
+        dict.fromkeys(p.embed_text for lesson in check_knowledge_base(kb, files).lessons for p in lesson_passages(lesson, kb.taxonomy))
+    )[:sample]
     source = embed.resolve_model("bundled")
     onnx = embed.OnnxEmbedder(embed.ensure_onnx(source, cache))
     start = time.perf_counter()
@@ -115,21 +119,27 @@ def main() -> None:
         report = json.loads(proc.stdout)
         print(f"knowledge base: {report['lessons']} lessons, {report['passages']} passages")
         if not report["up_to_date"]:
-            print(f"full index: {seconds:.1f} s wall (model export included if first run), "
-                  f"{report['embedded']} distinct passages embedded, {report['passages'] / seconds:.0f} passages/s overall")
+            print(
+                f"full index: {seconds:.1f} s wall (model export included if first run), "
+                f"{report['embedded']} distinct passages embedded, {report['passages'] / seconds:.0f} passages/s overall"
+            )
 
         enc = encoding_throughput(root, cache, args.sample)
-        print(f"encoding {enc['passages']} distinct passages (mean {enc['mean_words']:.0f} words): ONNX {enc['onnx_per_s']:.1f}/s, "
-              f"sentence-transformers {enc['st_per_s']:.1f}/s -> ratio {enc['onnx_per_s'] / enc['st_per_s']:.2f}x "
-              f"(sentence-transformers import + load: {enc['st_import_and_load_s']:.1f} s more)")
+        print(
+            f"encoding {enc['passages']} distinct passages (mean {enc['mean_words']:.0f} words): ONNX {enc['onnx_per_s']:.1f}/s, "
+            f"sentence-transformers {enc['st_per_s']:.1f}/s -> ratio {enc['onnx_per_s'] / enc['st_per_s']:.2f}x "
+            f"(sentence-transformers import + load: {enc['st_import_and_load_s']:.1f} s more)"
+        )
 
         cold = [timed([*lessons, "search", QUERY, "-k", "5"], env)[0] for _ in range(args.runs)]
         st_env = dict(env, PYTHONPATH=str(REPO))
         baseline = [timed([sys.executable, "-c", ST_SCRIPT, str(root), QUERY], st_env)[0] for _ in range(3)]
         med, base = statistics.median(cold), statistics.median(baseline)
         print(f"cold search: median {med:.2f} s over {args.runs} runs (min {min(cold):.2f}, max {max(cold):.2f}); target <= 0.80 s")
-        print(f"sentence-transformers script, same query and index: median {base:.2f} s over 3 runs -> lessons search is "
-              f"{base / med:.1f}x faster (target >= 10x)")
+        print(
+            f"sentence-transformers script, same query and index: median {base:.2f} s over 3 runs -> lessons search is "
+            f"{base / med:.1f}x faster (target >= 10x)"
+        )
 
         edits = []
         for i in range(3):
@@ -138,12 +148,12 @@ def main() -> None:
             seconds, proc = timed([*lessons, "index", "--json"], env)
             assert json.loads(proc.stdout)["changed"] == [path.stem]
             edits.append(seconds)
-        print(f"re-index after editing one lesson: median {statistics.median(edits):.2f} s, max {max(edits):.2f} s (3 edits); "
-              "target <= 3 s")
+        print(
+            f"re-index after editing one lesson: median {statistics.median(edits):.2f} s, max {max(edits):.2f} s (3 edits); target <= 3 s"
+        )
 
         peak = peak_rss_mb([*lessons, "search", QUERY], env)
         print(f"peak memory of one search: {peak:.0f} MB max RSS")
-
 
 
 if __name__ == "__main__":

@@ -19,10 +19,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from indexer import engine, search  # noqa: E402
 from indexer.kb import find_root  # noqa: E402
 from indexer.settings import load_settings  # noqa: E402
 from indexer.similar import draft_vector  # noqa: E402
+
+from indexer import engine, search  # noqa: E402
 
 
 def main() -> None:
@@ -45,8 +46,10 @@ def main() -> None:
     print(f"{len(pairs)} related pairs in the starter corpus ({len(same)} in one language, {len(cross)} across languages)")
     print(f"same-language pairs: min {min(same):.3f}, median {np.median(same):.3f}, max {max(same):.3f}")
     print(f"cross-language pairs: max {max(cross):.3f} (the bundled model is English-only: these are not found)")
-    print(f"other pairs: {len(others)}, max {max(others):.3f}, 99th percentile {np.percentile(others, 99):.3f}, "
-          f"{sum(s >= rel for s in others)} at or above the related threshold {rel}")
+    print(
+        f"other pairs: {len(others)}, max {max(others):.3f}, 99th percentile {np.percentile(others, 99):.3f}, "
+        f"{sum(s >= rel for s in others)} at or above the related threshold {rel}"
+    )
     print(f"same-language pairs at or above the related threshold: {sum(s >= rel for s in same)} of {len(same)}")
     copies = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -60,9 +63,11 @@ def main() -> None:
             vector, _, technologies = draft_vector(kb, embedder, draft)
             hits = search.similar_to_vector(data, vector, technologies, {f"resubmitted-{rec['id']}"}, 1, dup, rel)
             copies.append(hits[0].score if hits and hits[0].id == rec["id"] else 0.0)
-    print(f"resubmitted copies against their original: min {min(copies):.3f}, median {np.median(copies):.3f}; "
-          f"{sum(c >= dup for c in copies)} of {len(copies)} at or above the duplicate threshold {dup}; "
-          f"highest pair of distinct lessons {max(same + others):.3f}")
+    print(
+        f"resubmitted copies against their original: min {min(copies):.3f}, median {np.median(copies):.3f}; "
+        f"{sum(c >= dup for c in copies)} of {len(copies)} at or above the duplicate threshold {dup}; "
+        f"highest pair of distinct lessons {max(same + others):.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -57,10 +57,12 @@ def main() -> None:
             site = root / "site"
             total = folder_size(site)
             index = (site / "search" / "search_index.json").read_bytes()
-            print(f"{size} lessons: lessons site {elapsed:.1f} s (target {'20' if size <= 1000 else '100'} s at 1,000/5,000); "
-                  f"site {total / 2**20:.1f} MB = {total / size / 1024:.0f} KB per lesson; search index "
-                  f"{len(index) / 2**20:.2f} MB, {len(gzip.compress(index)) / 2**20:.2f} MB gzipped "
-                  f"({'full text' if size <= 2000 else 'title, summary and metadata'})")
+            print(
+                f"{size} lessons: lessons site {elapsed:.1f} s (target {'20' if size <= 1000 else '100'} s at 1,000/5,000); "
+                f"site {total / 2**20:.1f} MB = {total / size / 1024:.0f} KB per lesson; search index "
+                f"{len(index) / 2**20:.2f} MB, {len(gzip.compress(index)) / 2**20:.2f} MB gzipped "
+                f"({'full text' if size <= 2000 else 'title, summary and metadata'})"
+            )
 
 
 if __name__ == "__main__":

@@ -1,1 +1,1 @@
-"""A thin MkDocs plugin: it only calls the project's page generator (indexer.site) before MkDocs reads the docs."""
+"""Entry point: a thin MkDocs plugin that calls the project's page generator (`indexer.site`) before MkDocs reads the docs."""

@@ -1,0 +1,90 @@
+"""What every command shares: the group that turns domain errors into exit codes, the option bundles, and
+finding the knowledge base and its search session from the command line. Environment variables are read
+here, as the options' twins, and nowhere below."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from ..errors import LessonsError, UsageError
+
+if TYPE_CHECKING:
+    from ..core.kb import KnowledgeBase
+    from ..core.settings import Settings
+    from ..search.session import SearchSession
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Failure(click.ClickException):
+    """A domain error as click shows it: 'Error: message' on stderr, and the error's exit code."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class LessonsGroup(click.Group):
+    """Turns domain errors into one-line messages and exit codes: 2 for usage, 3 for the environment, 1 for the rest."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            raise click.UsageError(str(exc), ctx) from None
+        except LessonsError as exc:
+            raise Failure(str(exc), exc.exit_code) from None
+
+
+def knowledge_base(ctx: click.Context) -> KnowledgeBase:
+    """The knowledge base the command works on: --root / LESSONS_ROOT, or the nearest one at or above here."""
+    from ..core.kb import find_root
+
+    return find_root(explicit=ctx.find_root().obj.get("root"))
+
+
+def settings_of(kb: KnowledgeBase) -> Settings:
+    from ..core.settings import load_settings
+
+    return load_settings(kb.root)
+
+
+def model_options(command: F) -> F:
+    """--model and --cache-dir, for every command that embeds text."""
+    command = click.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="LESSONS_CACHE_DIR",
+        help="Folder for the model's ONNX export (default: .lessons/models). Env: LESSONS_CACHE_DIR.",
+    )(command)
+    return click.option(
+        "--model",
+        envvar="LESSONS_MODEL",
+        metavar="SPEC",
+        help="Embedding model: 'bundled' (default, offline), a local folder or a model name. "
+        "Env: LESSONS_MODEL. Default from lessons.toml.",
+    )(command)
+
+
+def refresh_option(command: F) -> F:
+    return click.option("--no-refresh", is_flag=True, help="Use the index as it is, even if lessons changed since it was built.")(command)
+
+
+def json_option(help: str = "Print JSON (for scripts) instead of text.") -> Callable[[F], F]:
+    return click.option("--json", "as_json", is_flag=True, help=help)
+
+
+def open_search(
+    kb: KnowledgeBase, settings: Settings, model: str | None, cache_dir: Path | None, refresh: bool = True, fast_start: bool = True
+) -> SearchSession:
+    """The knowledge base's search session, logging and drawing progress on stderr."""
+    from ..search.session import open_session
+    from .terminal import log, progress_bar
+
+    return open_session(
+        kb, settings, model=model, cache_dir=cache_dir, refresh=refresh, log=log, progress=progress_bar, fast_start=fast_start
+    )

@@ -1,0 +1,1 @@
+"""Stage 3, contributions: new lessons from the template, the GitHub issue form, and pull-request review."""

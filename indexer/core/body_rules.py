@@ -1,0 +1,116 @@
+"""The rules about a lesson's body: expected sections, length, personal data and unsafe HTML."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+
+from .reader import RawLesson, Section, code_mask
+from .rules import Collector
+from .vocabulary import EXPECTED_SECTIONS, MIN_BODY_WORDS, headings_for
+
+_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
+_PHONE = re.compile(r"(?<![\w.,/-])(?:\+|00|\(0|0)\d[\d ().-]{6,18}\d(?![\w,/-]|\.\d)")
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?=[\s/>])([^>]{0,2000})>?|<!--")
+_EVENT_ATTR = re.compile(r"[\s/\"']on[a-z]+\s*=", re.IGNORECASE)
+_UNSAFE_TAGS = {"script", "iframe", "object", "embed", "frame", "frameset", "base", "meta"}
+_LINK_TARGETS = re.compile(
+    r"\]\(\s*<?([^)\s>]*)"  # [text](target)
+    r"|^\s{0,3}\[[^\]]+\]:\s*<?(\S+)"  # [ref]: target
+    r"|=\s*[\"']?\s*([^\"'\s>]+)"  # attribute=target
+    r"|<([A-Za-z][A-Za-z0-9+.-]*:[^\s>]*)>",  # <scheme:...> autolink
+    re.MULTILINE,
+)
+_BAD_SCHEMES = ("javascript:", "vbscript:", "data:")
+_INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
+
+
+def check_body(raw: RawLesson, sections: list[Section], language: str, out: Collector) -> None:
+    """Sections, length, privacy and HTML safety of one lesson's body."""
+    body = raw.body
+    headings = headings_for(language)
+    seen = Counter(s.key for s in sections if s.key)
+    for key in EXPECTED_SECTIONS:
+        if not seen[key]:
+            out.add("missing-section", f"expected section '## {headings[key]}' is missing", raw.body_line)
+    first: set[str] = set()
+    for section in sections:
+        if section.key and section.key in first:
+            out.add("duplicate-section", f"section '## {section.heading}' appears more than once", section.line)
+        first.add(section.key or "")
+    words = len(body.split())
+    if words < MIN_BODY_WORDS:
+        out.add("short-body", f"the body has {words} words; a useful lesson has at least {MIN_BODY_WORDS}", raw.body_line)
+    _check_privacy(raw, out)
+    _check_html(raw, _mask_code(body), out)
+
+
+def _check_privacy(raw: RawLesson, out: Collector) -> None:
+    # Messages never repeat the value found: the output may land in a public CI log.
+    body = raw.body
+    for match in _EMAIL.finditer(body) if "@" in body else ():
+        out.add(
+            "personal-email",
+            "e-mail address in the body: remove contact details, the knowledge base is public",
+            *raw.line_of_offset(match.start()),
+        )
+    for match in _IBAN.finditer(body):
+        if _iban_valid(match.group()):
+            out.add(
+                "personal-iban",
+                "bank account number (IBAN) in the body: remove it, the knowledge base is public",
+                *raw.line_of_offset(match.start()),
+            )
+    for match in _PHONE.finditer(body):
+        digits = re.sub(r"\D", "", match.group())
+        if 9 <= len(digits) <= 15 and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", match.group()):
+            out.add(
+                "personal-phone",
+                "phone number in the body: remove contact details, the knowledge base is public",
+                *raw.line_of_offset(match.start()),
+            )
+
+
+def _iban_valid(text: str) -> bool:
+    code = text.replace(" ", "")
+    if not 15 <= len(code) <= 34:
+        return False
+    moved = code[4:] + code[:4]
+    return int("".join(str(int(ch, 36)) for ch in moved)) % 97 == 1
+
+
+def _mask_code(body: str) -> str:
+    """The body with fenced code blocks and inline code blanked out (same length, same offsets)."""
+    lines = body.split("\n")
+    for i, in_code in enumerate(code_mask(body)):
+        if in_code:
+            lines[i] = " " * len(lines[i])
+        elif "`" in lines[i]:
+            lines[i] = _INLINE_CODE.sub(lambda m: " " * len(m.group()), lines[i])
+    return "\n".join(lines)
+
+
+def _check_html(raw: RawLesson, masked: str, out: Collector) -> None:
+    raw_html_line = None
+    for match in _TAG.finditer(masked) if "<" in masked else ():
+        name = (match.group(2) or "").lower()
+        where = raw.line_of_offset(match.start())
+        if name in _UNSAFE_TAGS:
+            if match.group(1):  # the closing tag of an element already reported
+                continue
+            out.add("unsafe-html", f"<{name}> is not allowed in a lesson", *where)
+        elif match.group(3) and _EVENT_ATTR.search(" " + match.group(3)):
+            out.add("unsafe-html", f"event attribute (on...=) in <{name}> is not allowed in a lesson", *where)
+        elif raw_html_line != where[0]:
+            raw_html_line = where[0]
+            out.add("raw-html", f"raw HTML <{name or '!--'}>: write Markdown instead", *where)
+    lowered = masked.lower()
+    if not any(marker in lowered for marker in ("script", "data", "&", "%")):
+        return  # no scheme we refuse can be spelled without one of these
+    for match in _LINK_TARGETS.finditer(masked):
+        target = next(g for g in match.groups() if g is not None)
+        cleaned = re.sub(r"[\s\x00-\x1f]", "", html.unescape(target)).lower()
+        if cleaned.startswith(_BAD_SCHEMES):
+            out.add("unsafe-link", f"{cleaned.split(':')[0]}: links are not allowed in a lesson", *raw.line_of_offset(match.start()))

@@ -1,0 +1,125 @@
+"""The knowledge base on disk: where its root is, which files are lessons, its taxonomy."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from ..errors import KnowledgeBaseNotFound, UsageError
+from .taxonomy import Taxonomy, load_taxonomy
+
+LESSONS_DIR = "lessons"
+TAXONOMY_FILE = "taxonomy.yml"
+INDEX_DIR = ".lessons"
+
+
+@dataclass
+class Scan:
+    """The `*.md` files below a folder, and the folders that could not be read (never skipped silently).
+
+    `files` are paths as strings (cheaper than Path objects for 10,000 files); `rels` the same files relative
+    to the scanned folder, in posix form; `stats` their (size, modification time in ns) when asked for.
+    """
+
+    files: list[str] = field(default_factory=list)
+    rels: list[str] = field(default_factory=list)
+    stats: list[tuple[int, int]] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (folder, reason)
+
+
+def scan_markdown(folder: Path | str, with_stats: bool = False) -> Scan:
+    """Every `*.md` file below `folder`, hidden files and folders left out, symbolic links listed but not followed."""
+    scan = Scan()
+    stack = [(str(folder), "")]
+    while stack:
+        current, prefix = stack.pop()
+        try:
+            with os.scandir(current) as listing:
+                entries = list(listing)
+        except OSError as exc:
+            scan.unreadable.append((current, exc.strerror or str(exc)))
+            continue
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((entry.path, f"{prefix}{name}/"))
+            elif name.endswith(".md"):
+                scan.files.append(entry.path)
+                scan.rels.append(prefix + name)
+                if with_stats:
+                    st = entry.stat(follow_symlinks=False)
+                    scan.stats.append((st.st_size, st.st_mtime_ns))
+    return scan
+
+
+@dataclass
+class KnowledgeBase:
+    """A knowledge-base repository: a root folder holding `lessons/`."""
+
+    root: Path
+
+    @property
+    def lessons_dir(self) -> Path:
+        return self.root / LESSONS_DIR
+
+    @property
+    def index_dir(self) -> Path:
+        return self.root / INDEX_DIR
+
+    @property
+    def taxonomy_file(self) -> Path:
+        return self.lessons_dir / TAXONOMY_FILE
+
+    @cached_property
+    def taxonomy(self) -> Taxonomy:
+        return load_taxonomy(self.taxonomy_file)
+
+    def lesson_files(self) -> list[Path]:
+        """Every `*.md` file under `lessons/`, sorted; symbolic links are listed (check refuses them) but not followed."""
+        return sorted(Path(p) for p in scan_markdown(self.lessons_dir).files)
+
+    def relpath(self, path: Path | str) -> str:
+        """A path as users should see it: relative to the current folder when possible."""
+        try:
+            return os.path.relpath(path)
+        except ValueError:
+            return str(path)
+
+
+def find_root(start: Path | None = None, explicit: Path | str | None = None) -> KnowledgeBase:
+    """The knowledge base at `explicit`, or the nearest folder at or above `start` that has `lessons/`."""
+    if explicit:
+        root = Path(explicit).expanduser().resolve()
+        if not (root / LESSONS_DIR).is_dir():
+            raise KnowledgeBaseNotFound(f"{root} is not a knowledge base: it has no '{LESSONS_DIR}/' folder")
+        return KnowledgeBase(root)
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / LESSONS_DIR).is_dir():
+            return KnowledgeBase(folder)
+    raise KnowledgeBaseNotFound(
+        f"no knowledge base found at or above {here}: run inside a folder with '{LESSONS_DIR}/', or pass --root (or set LESSONS_ROOT)"
+    )
+
+
+def expand_paths(kb: KnowledgeBase, paths: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Lesson files named by `paths` (files or folders; the whole knowledge base when empty), and unreadable folders."""
+    if not paths:
+        scan = scan_markdown(kb.lessons_dir)
+        return sorted(Path(p) for p in scan.files), scan.unreadable
+    files: list[Path] = []
+    unreadable: list[tuple[str, str]] = []
+    for path in paths:
+        if path.is_dir() and not path.is_symlink():
+            found = scan_markdown(path)
+            files.extend(sorted(Path(p) for p in found.files))
+            unreadable.extend(found.unreadable)
+        elif path.exists() or path.is_symlink():
+            files.append(path)
+        else:
+            raise UsageError(f"{path}: no such file or folder")
+    return files, unreadable

@@ -1,0 +1,114 @@
+"""Safe, strict YAML loading for front matter.
+
+Only plain data is built (PyYAML's safe constructor); aliases are refused, so an anchor bomb or a
+shared object cannot sneak in; booleans follow YAML 1.2 (`yes`, `no`, `on`, `off` stay strings, so
+`country: NO` is Norway, not false). Every value's position is kept for error messages.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BOOL = "tag:yaml.org,2002:bool"
+
+
+class StrictLoader(_Base):  # type: ignore[misc, valid-type]
+    """SafeLoader with YAML 1.2 booleans."""
+
+
+StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != _BOOL] for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+StrictLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+class YamlProblem(Exception):
+    """A YAML document that cannot be used, with the 0-based position and a rule id."""
+
+    def __init__(self, rule: str, message: str, line: int, col: int) -> None:
+        super().__init__(message)
+        self.rule, self.message, self.line, self.col = rule, message, line, col
+
+
+@dataclass
+class LoadedYaml:
+    """The data of a YAML document and where each value sits: key path -> (line, col), 0-based."""
+
+    data: Any
+    positions: dict[tuple[Any, ...], tuple[int, int]] = field(default_factory=dict)
+
+
+def load(text: str) -> LoadedYaml:
+    """Parse one YAML document safely, or raise YamlProblem."""
+    loader = StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return LoadedYaml(None)
+        positions: dict[tuple[Any, ...], tuple[int, int]] = {}
+        _walk(node, (), positions, set())
+        data = loader.construct_document(node)
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise YamlProblem("yaml-unsafe", f"YAML tag refused ({_short(exc.problem)}): only plain data is allowed", *_pos(mark)) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise YamlProblem("yaml-syntax", f"invalid YAML: {_short(exc.problem or exc.context)}", *_pos(mark)) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem("yaml-syntax", f"invalid YAML: {_short(str(exc))}", 0, 0) from None
+    except RecursionError:
+        raise YamlProblem("yaml-syntax", "YAML nested too deeply", 0, 0) from None
+    except (ValueError, OverflowError, TypeError) as exc:  # e.g. a date like 2025-13-45
+        raise YamlProblem("yaml-syntax", f"invalid YAML value: {_short(str(exc))}", 0, 0) from None
+    finally:
+        loader.dispose()
+    return LoadedYaml(data, positions)
+
+
+def _walk(node: yaml.Node, path: tuple[Any, ...], positions: dict, seen: set[int]) -> None:
+    if id(node) in seen:  # the same node twice means an alias
+        raise YamlProblem("yaml-alias", "YAML aliases (*name) are not allowed in front matter", *_pos(node.start_mark))
+    seen.add(id(node))
+    positions.setdefault(path, _pos(node.start_mark))
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if id(key_node) in seen or not isinstance(key_node, yaml.ScalarNode):
+                raise YamlProblem("yaml-syntax", "front matter keys must be plain words", *_pos(key_node.start_mark))
+            seen.add(id(key_node))
+            key = key_node.value
+            positions.setdefault((*path, key), _pos(key_node.start_mark))
+            if id(value_node) in seen:
+                raise YamlProblem("yaml-alias", "YAML aliases (*name) are not allowed in front matter", *_pos(key_node.start_mark))
+            _walk(value_node, (*path, key, "<value>"), positions, seen)
+            positions.setdefault((*path, key, "<value>"), _pos(value_node.start_mark))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*path, index), positions, seen)
+
+
+def position(loaded: LoadedYaml, loc: tuple[Any, ...]) -> tuple[int, int] | None:
+    """Best position for a pydantic-style location such as ('technologies', 2)."""
+    keys: list[Any] = []
+    for part in loc:
+        if isinstance(part, int) and keys:
+            keys.append("<value>")
+        keys.append(part)
+    while keys:
+        for candidate in ((*keys, "<value>"), (*keys,)):
+            if candidate in loaded.positions:
+                return loaded.positions[candidate]
+        keys.pop()
+    return None
+
+
+def _pos(mark: Any) -> tuple[int, int]:
+    return (mark.line, mark.column) if mark is not None else (0, 0)
+
+
+def _short(text: str | None) -> str:
+    return (text or "unknown problem").strip().splitlines()[0][:120]

@@ -1,0 +1,168 @@
+"""The one definition of the knowledge base's fixed vocabulary: choices, labels, patterns, limits, facets and
+section headings. The schema, the CLI choices, the issue form, the search filters and the site all derive
+from the names below; nothing else spells them out.
+
+Light to import (no pydantic), so the query path can use it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+SCHEMA_VERSION = 1
+
+# --- fixed choices: the Literal types are the definition, the tuples are read from them ----------------------
+
+Outcome = Literal["success", "partial", "failure", "abandoned", "ongoing"]
+CompanySize = Literal["micro", "small", "medium"]
+AdoptionPhase = Literal["explore", "select", "procure", "implement", "operate", "retire"]
+WouldDoAgain = Literal["yes", "no", "with-changes"]
+Status = Literal["published", "draft", "superseded", "retracted"]
+
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
+SIZES: tuple[str, ...] = get_args(CompanySize)
+ADOPTION_PHASES: tuple[str, ...] = get_args(AdoptionPhase)
+WOULD_DO_AGAIN: tuple[str, ...] = get_args(WouldDoAgain)
+STATUSES: tuple[str, ...] = get_args(Status)
+PUBLISHED_STATUSES: tuple[str, ...] = ("published", "superseded")  # what the site and search show
+HIDDEN_STATUSES: tuple[str, ...] = tuple(s for s in STATUSES if s not in PUBLISHED_STATUSES)
+
+OUTCOME_LABELS: dict[str, str] = {
+    "success": "Success",
+    "partial": "Partial success",
+    "failure": "Failure",
+    "abandoned": "Abandoned",
+    "ongoing": "Ongoing",
+}
+SIZE_LABELS: dict[str, str] = {
+    "micro": "Micro (fewer than 10 staff)",
+    "small": "Small (10-49 staff)",
+    "medium": "Medium (50-249 staff)",
+}
+WOULD_DO_AGAIN_LABELS: dict[str, str] = {"yes": "Yes", "no": "No", "with-changes": "Yes, with changes"}
+
+# --- patterns and limits ----------------------------------------------------------------------------------
+
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"  # lesson ids, sectors, technologies, tags: kebab-case
+SLUG_RE = re.compile(SLUG_PATTERN)
+LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"  # BCP 47 tags such as en, es, pt-BR
+ID_MAX = 80  # characters of a lesson id (its file name without .md)
+TITLE_MIN, TITLE_MAX = 10, 120
+SUMMARY_MIN, SUMMARY_MAX = 30, 400
+MAX_LESSON_BYTES = 256 * 1024
+MIN_BODY_WORDS = 120
+MAX_TECHNOLOGIES = 10
+
+
+def is_slug(value: str) -> bool:
+    """True for a kebab-case slug (lower-case letters and digits joined by single hyphens)."""
+    return SLUG_RE.match(value) is not None
+
+
+# ISO 3166-1 alpha-2 (249 assigned codes) plus XK, the code in common use for Kosovo.
+COUNTRIES = frozenset(
+    """AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV
+    BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET
+    FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM
+    IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD
+    ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE
+    PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST
+    SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS
+    XK YE YT ZA ZM ZW""".split()
+)
+
+# --- facets: the ways lessons are counted, filtered and browsed ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Facet:
+    """A way to group lessons: its name (stats keys, filters), the front-matter field it reads, its titles and the
+    folder of its browse pages. A lesson has several values for the list fields (technologies, tags)."""
+
+    name: str
+    field: str
+    singular: str
+    plural: str
+    url: str
+
+
+FACETS: dict[str, Facet] = {
+    facet.name: facet
+    for facet in (
+        Facet("sector", "sector", "Sector", "Sectors", "sector"),
+        Facet("technology", "technologies", "Technology", "Technologies", "technology"),
+        Facet("outcome", "outcome", "Outcome", "Outcomes", "outcome"),
+        Facet("company_size", "company_size", "Company size", "Company sizes", "size"),
+        Facet("country", "country", "Country", "Countries", "country"),
+        Facet("language", "language", "Language", "Languages", "language"),
+        Facet("year", "date", "Year", "Years", "year"),
+        Facet("tag", "tags", "Tag", "Tags", "tag"),
+    )
+}
+STATS_FACETS: tuple[str, ...] = ("sector", "technology", "outcome", "company_size", "country", "language")  # `lessons stats`
+BROWSE_FACETS: tuple[str, ...] = ("sector", "technology", "outcome", "company_size", "country", "year", "tag")  # the site
+# Front-matter fields the index keeps per lesson for filters and listings, without reading whole records.
+INDEX_FIELDS: tuple[str, ...] = ("id", "sector", "outcome", "company_size", "country", "language", "date", "status", "technologies")
+
+# --- body sections --------------------------------------------------------------------------------------------
+# Keys are stable section ids used everywhere else (passages, site, checks, issue form); values are the
+# level-2 heading text per language. Add a language by adding a row to each table.
+
+EXPECTED_SECTIONS: tuple[str, ...] = ("context", "what_we_did", "what_happened", "lessons_learned")
+OPTIONAL_SECTIONS: tuple[str, ...] = ("advice", "evidence")
+SECTION_HEADINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "context": "Context",
+        "what_we_did": "What we did",
+        "what_happened": "What happened",
+        "lessons_learned": "Lessons learned",
+        "advice": "Advice",
+        "evidence": "Evidence",
+    },
+    "es": {
+        "context": "Contexto",
+        "what_we_did": "Qué hicimos",
+        "what_happened": "Qué pasó",
+        "lessons_learned": "Lecciones aprendidas",
+        "advice": "Consejos",
+        "evidence": "Evidencia",
+    },
+}
+LANGUAGE_NAMES: dict[str, str] = {"en": "English", "es": "Español"}  # the languages the tables above have
+# One line of guidance per section: the template of `lessons new` and the questions of the issue form.
+SECTION_GUIDANCE: dict[str, dict[str, str]] = {
+    "en": {
+        "context": "Who you are (sector, size, country) and the problem you wanted to solve.",
+        "what_we_did": "What you chose, why, what it cost and how long it took.",
+        "what_happened": "What went well and what went wrong, with numbers (weeks, euros, staff, volumes).",
+        "lessons_learned": "What you know now that you wish you had known before.",
+        "advice": "Optional: concrete advice for a company about to do the same.",
+        "evidence": "Optional: figures, documents or public sources that back the lesson up.",
+    },
+    "es": {
+        "context": "Quiénes sois (sector, tamaño, país) y qué problema queríais resolver.",
+        "what_we_did": "Qué elegisteis, por qué, cuánto costó y cuánto tardó.",
+        "what_happened": "Qué salió bien y qué salió mal, con cifras (semanas, euros, personas, volúmenes).",
+        "lessons_learned": "Lo que sabéis ahora y os habría gustado saber antes.",
+        "advice": "Opcional: consejos concretos para una empresa que vaya a hacer lo mismo.",
+        "evidence": "Opcional: cifras, documentos o fuentes públicas que respaldan la lección.",
+    },
+}
+
+
+def base_language(language: str | None) -> str:
+    """The base language of a BCP 47 tag, if the tables above have it; English otherwise."""
+    base = (language or "en").split("-")[0].lower()
+    return base if base in SECTION_HEADINGS else "en"
+
+
+def headings_for(language: str | None) -> dict[str, str]:
+    """Section headings for a BCP 47 language tag (falls back to the base language, then English)."""
+    return SECTION_HEADINGS[base_language(language)]
+
+
+def guidance_for(language: str | None) -> dict[str, str]:
+    """One line of guidance per section, in the lesson's language when the table has it."""
+    return SECTION_GUIDANCE[base_language(language)]

@@ -1,0 +1,255 @@
+"""Ranking lessons for a query: dense similarity of passages fused with BM25 over whole lessons, facet filters
+applied before the cut, and snippets with the query's words highlighted."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..core.taxonomy import Taxonomy
+from ..core.vocabulary import COUNTRIES, HIDDEN_STATUSES, OUTCOMES, SIZES
+from ..errors import UsageError
+from .bm25 import tokenize
+from .store import IndexData
+
+QUERY_CHUNK = 16  # queries scored at once; bounds memory of the all-passages score matrix
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Facet filters: within a facet any value matches, across facets all must match."""
+
+    sectors: tuple[str, ...] = ()
+    technologies: tuple[str, ...] = ()
+    outcomes: tuple[str, ...] = ()
+    sizes: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    since: dt.date | None = None
+
+
+@dataclass
+class SearchHit:
+    """One lesson in a result list, with its best passage as the snippet. `to_dict` is the stable JSON schema."""
+
+    rank: int
+    id: str
+    title: str
+    path: str
+    score: float
+    outcome: str
+    sector: str
+    company_size: str
+    country: str | None
+    language: str
+    technologies: list[str]
+    date: str
+    summary: str
+    snippet: str
+    section: str
+    dense_score: float
+    keyword_score: float
+    metadata: dict[str, Any] = field(default_factory=dict)
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.pop("highlights")
+        return out
+
+
+def validate_filters(filters: Filters, taxonomy: Taxonomy | None, data: IndexData) -> None:
+    """Refuse filter values that cannot match anything in this knowledge base, listing the valid ones."""
+    if filters == Filters():
+        return
+    present_tech = {t for techs in data.facets["technologies"] for t in techs}
+    technologies = set(taxonomy.technologies if taxonomy else ()) | present_tech
+    sectors = set(taxonomy.sectors if taxonomy else ()) | set(data.facets["sector"])
+    checks = [
+        ("sector", filters.sectors, sectors),
+        ("technology", filters.technologies, technologies),
+        ("outcome", filters.outcomes, set(OUTCOMES)),
+        ("size", filters.sizes, set(SIZES)),
+        ("country", tuple(c.upper() for c in filters.countries), set(COUNTRIES)),
+        ("language", filters.languages, set(data.facets["language"])),
+    ]
+    for name, values, valid in checks:
+        for value in values:
+            if value not in valid:
+                listing = ", ".join(sorted(valid)) if len(valid) <= 60 else "ISO 3166-1 alpha-2 codes such as ES, DE, IE"
+                raise UsageError(f"unknown {name} '{value}'; valid values: {listing}")
+
+
+def _column_in(data: IndexData, name: str, values: Sequence[str]) -> np.ndarray:
+    wanted = set(values)
+    return np.fromiter((v in wanted for v in data.facets[name]), dtype=bool, count=data.size)
+
+
+def allowed_lessons(data: IndexData, filters: Filters) -> np.ndarray:
+    """Boolean mask over lesson rows: published lessons that pass every filter."""
+    mask = ~_column_in(data, "status", HIDDEN_STATUSES)
+    for name, values in (
+        ("sector", filters.sectors),
+        ("outcome", filters.outcomes),
+        ("company_size", filters.sizes),
+        ("language", filters.languages),
+        ("country", tuple(c.upper() for c in filters.countries)),
+    ):
+        if values:
+            mask &= _column_in(data, name, values)
+    if filters.technologies:
+        wanted = set(filters.technologies)
+        mask &= np.fromiter((not wanted.isdisjoint(t) for t in data.facets["technologies"]), dtype=bool, count=data.size)
+    if filters.since is not None:
+        since = filters.since.isoformat()
+        mask &= np.fromiter((d >= since for d in data.facets["date"]), dtype=bool, count=data.size)
+    return mask
+
+
+def fuse(dense: np.ndarray, keyword: np.ndarray, allowed: np.ndarray, dense_weight: float) -> np.ndarray:
+    """Convex combination of the lesson's best passage cosine and its BM25 score scaled by the best BM25 of the candidates.
+
+    Chosen by measurement on the development data (docs/how-search-works.md): plain reciprocal-rank fusion
+    with equal weights scored below dense-only there.
+    """
+    top = float(keyword[allowed].max()) if allowed.any() else 0.0
+    kw = keyword / top if top > 0 else np.zeros_like(keyword)
+    score = dense_weight * dense + (1.0 - dense_weight) * kw
+    return np.where(allowed, score, -np.inf)
+
+
+def lesson_dense_scores(data: IndexData, query_vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each query: every lesson's best passage cosine, and the row of that passage."""
+    n_less = data.size
+    bounds = np.searchsorted(data.passage_lesson, np.arange(n_less + 1))
+    starts, counts = bounds[:-1], np.diff(bounds)
+    matrix = data.vector_matrix()
+    best = np.zeros((len(query_vectors), n_less), dtype=np.float32)
+    best_row = np.zeros((len(query_vectors), n_less), dtype=np.int64)
+    if not len(matrix) or not n_less:
+        return best, best_row
+    for lo in range(0, len(query_vectors), QUERY_CHUNK):
+        chunk = np.asarray(query_vectors[lo : lo + QUERY_CHUNK], dtype=np.float32)
+        scores = chunk @ matrix.T  # (queries, passages): exhaustive, as FAISS's flat index would
+        for q in range(len(chunk)):
+            per_passage = scores[q]
+            best[lo + q] = np.maximum.reduceat(per_passage, starts)
+            # the first passage reaching its lesson's maximum is the snippet
+            hit = np.nonzero(per_passage == np.repeat(best[lo + q], counts))[0]
+            owner = data.passage_lesson[hit]
+            first = np.r_[True, owner[1:] != owner[:-1]]
+            best_row[lo + q, owner[first]] = hit[first]
+    return best, best_row
+
+
+def search(
+    data: IndexData, embedder: Any, queries: Sequence[str], filters: Filters = Filters(), top_k: int = 5, dense_weight: float = 0.9
+) -> list[list[SearchHit]]:
+    """The top lessons for each query (filters applied before the cut)."""
+    allowed = allowed_lessons(data, filters)
+    vectors = embedder.encode(list(queries))
+    dense, best_row = lesson_dense_scores(data, vectors)
+    results = []
+    for q, query in enumerate(queries):
+        keyword = data.keyword.scores(query)
+        fused = fuse(dense[q], keyword, allowed, dense_weight)
+        n = int(allowed.sum())
+        order = np.argsort(-fused, kind="stable")[: min(top_k, n)]
+        kw_top = float(keyword[allowed].max()) if n else 0.0
+        results.append(
+            [
+                _hit(
+                    data,
+                    query,
+                    rank + 1,
+                    int(row),
+                    float(fused[row]),
+                    float(dense[q, row]),
+                    float(keyword[row] / kw_top) if kw_top > 0 else 0.0,
+                    int(best_row[q, row]),
+                )
+                for rank, row in enumerate(order)
+            ]
+        )
+    return results
+
+
+_META_KEYS = (
+    "tags",
+    "products",
+    "business_function",
+    "adoption_phase",
+    "cost_eur",
+    "effort_person_days",
+    "duration_months",
+    "would_do_again",
+    "status",
+    "region",
+    "sample",
+    "superseded_by",
+)
+
+
+def _hit(data: IndexData, query: str, rank: int, row: int, score: float, dense: float, kw: float, passage: int) -> SearchHit:
+    rec = data.record(row)
+    snippet, spans = make_snippet(data.passage(passage), query)
+    return SearchHit(
+        rank=rank,
+        id=rec["id"],
+        title=rec["title"],
+        path=rec["path"],
+        score=round(score, 4),
+        outcome=rec["outcome"],
+        sector=rec["sector"],
+        company_size=rec["company_size"],
+        country=rec.get("country"),
+        language=rec["language"],
+        technologies=list(rec["technologies"]),
+        date=rec["date"],
+        summary=rec["summary"],
+        snippet=snippet,
+        section=data.section(passage),
+        dense_score=round(dense, 4),
+        keyword_score=round(kw, 4),
+        metadata={k: rec.get(k) for k in _META_KEYS if rec.get(k) not in (None, [], "")},
+        highlights=spans,
+    )
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents, same length as the input (one char per char) so offsets still match."""
+    out = []
+    for ch in text:
+        base = unicodedata.normalize("NFKD", ch.casefold())
+        base = "".join(c for c in base if not unicodedata.combining(c))
+        out.append(base[:1] if len(base) >= 1 else ch)
+    return "".join(out)
+
+
+def make_snippet(text: str, query: str, width: int = 280) -> tuple[str, list[tuple[int, int]]]:
+    """A window of `text` around the first query term, and the spans of query terms inside it."""
+    text = re.sub(r"\s+", " ", re.sub(r"[*_`#>|]+", "", text)).strip()
+    folded = _fold(text)
+    terms = sorted(set(tokenize(query)), key=len, reverse=True)
+    pattern = re.compile(r"\b(" + "|".join(re.escape(t) for t in terms) + r")\w*", re.IGNORECASE) if terms else None
+    first = pattern.search(folded) if pattern else None
+    start = 0
+    if first and first.start() > width // 3 and len(text) > width:
+        start = max(0, min(first.start() - width // 3, len(text) - width))
+        start = text.find(" ", start) + 1 or start
+    end = min(len(text), start + width)
+    if end < len(text):
+        end = text.rfind(" ", start, end) if text.rfind(" ", start, end) > start else end
+    snippet = ("…" if start > 0 else "") + text[start:end] + ("…" if end < len(text) else "")
+    offset = start - (1 if start > 0 else 0)
+    spans = []
+    if pattern:
+        for m in pattern.finditer(folded, start, end):
+            spans.append((m.start() - offset, m.end() - offset))
+    return snippet, spans

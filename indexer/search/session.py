@@ -1,0 +1,211 @@
+"""The one way to open a knowledge base for questions: settings, model and index together, in a session.
+
+Nothing is loaded when a session is opened. The model is opened (and exported to ONNX the first time) when a
+question first needs it, and the index is built or brought up to date at that moment too, so a command that
+fails on its own arguments fails before any of that work. The CLI, the MkDocs plugin, review and the
+benchmarks all open sessions here; environment variables are read by them, never below.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..core.kb import KnowledgeBase
+from ..core.settings import Settings
+from ..errors import IndexMissing, IndexProblem, ModelError, UsageError
+from . import build, store
+
+if TYPE_CHECKING:
+    from .build import IndexReport
+    from .embedding import OnnxEmbedder
+    from .rank import Filters, SearchHit
+    from .similar import SimilarHit
+
+Log = Callable[[str], None]
+Progress = Callable[[int, int], None]
+ProgressFactory = Callable[[str], AbstractContextManager[Progress]]  # label -> a context giving a progress callback
+
+
+@contextlib.contextmanager
+def _no_progress(label: str) -> Iterator[Progress]:
+    yield lambda done, total: None
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+def default_cache_dir(kb: KnowledgeBase) -> Path:
+    """Where the ONNX export of the model is kept when the caller names no other folder."""
+    return kb.index_dir / "models"
+
+
+class SearchSession:
+    """The model and the index of one knowledge base, opened on first use."""
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        settings: Settings,
+        model: str,
+        cache_dir: Path,
+        refresh: bool,
+        log: Log,
+        progress: ProgressFactory,
+        fast_start: bool,
+    ) -> None:
+        self.kb, self.settings, self.model, self.cache_dir = kb, settings, model, cache_dir
+        self.refresh, self.log, self.progress, self.fast_start = refresh, log, progress, fast_start
+        self._embedder: OnnxEmbedder | None = None
+        self._identity: dict[str, Any] = {}
+        self._data: store.IndexData | None = None
+
+    @property
+    def embedder(self) -> OnnxEmbedder:
+        """The ONNX embedder, exported once per model. The bundled model's export is found from its pinned
+        checksum without reading the weights; any other model, and any first export, reads and verifies them."""
+        if self._embedder is None:
+            from . import embedding
+
+            if self.model == embedding.BUNDLED:
+                folder = embedding.export_dir(self.cache_dir, embedding.bundled_source())
+                if not (folder / "export.json").is_file():
+                    folder = embedding.ensure_onnx(embedding.resolve_model(self.model), self.cache_dir, self.log)
+            else:
+                folder = embedding.ensure_onnx(embedding.resolve_model(self.model), self.cache_dir, self.log)
+            self._open_embedder(folder)
+        assert self._embedder is not None
+        return self._embedder
+
+    def _open_embedder(self, folder: Path) -> None:
+        from .embedding import OnnxEmbedder
+
+        embedder = OnnxEmbedder(folder, fast_start=self.fast_start)
+        info = embedder.info
+        self._identity = {
+            "spec": self.model,
+            "name": info["model"],
+            "sha256": info["sha256"],
+            "dimension": info["dimension"],
+            "max_seq_length": info["max_seq_length"],
+            "onnx_sha256": info["onnx_sha256"],
+        }
+        self._embedder = embedder
+
+    @property
+    def identity(self) -> dict[str, Any]:
+        """What the index records about the model that built it, and is checked against."""
+        self.embedder  # noqa: B018  (opens the model, which fills in the identity)
+        return self._identity
+
+    @property
+    def index(self) -> store.IndexData:
+        """The index, built or brought up to date first when the session refreshes (saying so through the log)."""
+        if self._data is None:
+            self._data = self._ready()
+        return self._data
+
+    def _ready(self) -> store.IndexData:
+        identity = self.identity  # starts opening the model in the background while the index loads
+        root = store.index_root(self.kb.index_dir)
+        try:
+            data = store.load(root, expect_model=identity)
+        except IndexMissing:
+            if not self.refresh:
+                raise
+            self.log("No index yet: building it now (this happens once).")
+            self.update()
+            data = store.load(root, expect_model=identity)
+        else:
+            if self.refresh and build.is_stale(self.kb, data):
+                self.log("Lessons changed since the index was built: updating it first.")
+                if not self.update().up_to_date:
+                    data = store.load(root, expect_model=identity)
+        if not data.size:
+            raise UsageError(f"the knowledge base in {self.kb.root} has no valid lessons to search; run 'lessons check'")
+        return data
+
+    def update(self, rebuild: bool = False, wait: float = 10.0) -> IndexReport:
+        """Bring the index up to date with the lesson files (all of it again with `rebuild`): `lessons index`."""
+        with self.progress("Embedding passages") as progress:
+            report = build.refresh(self.kb, self.embedder, self.identity, rebuild=rebuild, progress=progress, log=self.log, wait=wait)
+        self._data = None
+        return report
+
+    def available(self) -> bool:
+        """Open the model export and the index only if both are already on disk; never builds, exports or downloads."""
+        from . import embedding
+
+        try:
+            source = embedding.bundled_source() if self.model == embedding.BUNDLED else embedding.resolve_model(self.model)
+            folder = embedding.export_dir(self.cache_dir, source)
+            if not (folder / "export.json").is_file():
+                return False
+            self._open_embedder(folder)
+            self._data = store.load(store.index_root(self.kb.index_dir), {k: self._identity[k] for k in ("name", "sha256", "dimension")})
+        except (IndexProblem, ModelError):
+            self._embedder = None
+            return False
+        return True
+
+    def search(
+        self, queries: Sequence[str], filters: Filters | None = None, top_k: int = 5, dense_weight: float | None = None
+    ) -> list[list[SearchHit]]:
+        """The top lessons for each query, filters applied before the cut (see `rank.search`)."""
+        from .rank import Filters, search, validate_filters
+
+        filters = filters or Filters()
+        data, embedder = self.index, self.embedder
+        if filters != Filters():
+            validate_filters(filters, self.kb.taxonomy, data)
+        weight = self.settings.dense_weight if dense_weight is None else dense_weight
+        return search(data, embedder, queries, filters, top_k, weight)
+
+    def similar(self, target: str, top: int = 5, exclude: set[str] | frozenset[str] = frozenset()) -> tuple[str, list[SimilarHit]]:
+        """Lessons close to `target`, an indexed lesson's id or a lesson file (even a draft): its id and the hits."""
+        from .similar import find_similar
+
+        data, embedder = self.index, self.embedder
+        return find_similar(self.kb, data, embedder, target, self.settings, top, exclude=set(exclude))
+
+    def similar_to_text(self, text: str, technologies: list[str], top: int = 3) -> list[SimilarHit]:
+        """The lessons closest to a few words (a new lesson's title and summary), whatever their score."""
+        from .similar import similar_to_text
+
+        return similar_to_text(self.index, self.embedder, text, technologies, self.settings, top)
+
+    def related(self, shown: set[str], k: int = 5) -> dict[str, list[str]]:
+        """The k nearest published lessons of every lesson in `shown`: the site's related lessons."""
+        from .similar import related_lessons
+
+        return related_lessons(self.index, shown, k) if shown else {}
+
+
+def open_session(
+    kb: KnowledgeBase,
+    settings: Settings,
+    *,
+    model: str | None = None,
+    cache_dir: Path | None = None,
+    refresh: bool = True,
+    log: Log | None = None,
+    progress: ProgressFactory | None = None,
+    fast_start: bool = False,
+) -> SearchSession:
+    """A session on `kb`. `model` overrides lessons.toml's model; `cache_dir` holds the ONNX export (default
+    `.lessons/models`); `refresh` builds or updates the index before the first question; `log` and `progress`
+    say what takes time; `fast_start` opens the model faster for short queries, at some cost for bulk embedding."""
+    return SearchSession(
+        kb,
+        settings,
+        model or settings.model,
+        cache_dir or default_cache_dir(kb),
+        refresh,
+        log or _quiet,
+        progress or _no_progress,
+        fast_start,
+    )

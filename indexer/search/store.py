@@ -1,0 +1,382 @@
+"""The index folder (`.lessons/index/`): generations written beside each other, swapped atomically.
+
+Each build writes a complete new generation folder, then replaces the one-line `CURRENT` file that
+names the live generation (write to a temporary file, then rename). A crash at any moment leaves
+`CURRENT` naming a complete generation. The previous generation is kept so that a reader that has just
+read `CURRENT` can still open it. Everything is JSON or numpy arrays loaded with allow_pickle=False, or
+FAISS's own format: an index folder copied from elsewhere cannot run code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from ..core.files import write_atomic
+from ..core.vocabulary import INDEX_FIELDS, SCHEMA_VERSION
+from ..errors import IndexLocked, IndexMissing, IndexProblem
+from .bm25 import KeywordIndex
+
+FORMAT = 2
+CURRENT = "CURRENT"
+ARRAYS = (
+    "passage_lesson",
+    "passage_section",
+    "passage_hash",
+    "passage_offsets",
+    "record_offsets",
+    "kw_indptr",
+    "kw_docs",
+    "kw_tfs",
+    "kw_doclen",
+)
+
+
+REBUILD_HINT = "run 'lessons index --rebuild' to build it again"
+
+
+@dataclass
+class IndexData:
+    """An index generation. The query path reads only what it needs: the facets of every lesson, the passage
+    vectors (memory-mapped) and keyword arrays; full lesson records and passage texts are read on demand."""
+
+    manifest: dict[str, Any]
+    files: list[list[Any]]  # per lesson row: [path, size, mtime_ns, sha256]
+    skipped: dict[str, dict[str, Any]]  # files left out because of errors: path -> {stat, hash}
+    facets: dict[str, list[Any]]  # per lesson row, the fields filters and listings use (INDEX_FIELDS)
+    passage_lesson: np.ndarray  # int32 lesson row of each passage (passages of a lesson are contiguous)
+    passage_section: np.ndarray  # int16 index into manifest["sections"]
+    passage_hash: np.ndarray  # uint64 hash of the text the model read
+    passage_offsets: np.ndarray  # int64 byte offsets into passages.bin, len(passages) + 1
+    record_offsets: np.ndarray  # int64 byte offsets into lessons.jsonl, len(lessons) + 1
+    matrix: np.ndarray  # passage vectors (passages x dimension), read from passages.faiss
+    keyword: KeywordIndex
+    folder: Path | None = None
+    passage_blob: Any = None  # bytes-like: passages.bin (memory-mapped when loaded)
+    record_blob: Any = None  # bytes-like: lessons.jsonl (memory-mapped when loaded)
+    _lesson_vectors: Any = None
+    _records: list[dict[str, Any]] | None = None
+    _by_id: dict[str, int] = field(default_factory=dict, repr=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.files)
+
+    @property
+    def ids(self) -> list[str]:
+        return self.facets["id"]
+
+    @property
+    def name(self) -> str:
+        return self.folder.name if self.folder else ""
+
+    def record(self, row: int) -> dict[str, Any]:
+        """The full record of a lesson: id, path and every front-matter field."""
+        if self._records is not None:
+            return self._records[row]
+        raw = bytes(self.record_blob[self.record_offsets[row] : self.record_offsets[row + 1]])
+        return json.loads(raw)
+
+    @property
+    def lessons(self) -> list[dict[str, Any]]:
+        """Every full record (reads them all: for indexing and reports, not for answering a query)."""
+        if self._records is None:
+            self._records = [self.record(i) for i in range(self.size)]
+        return self._records
+
+    def passage(self, i: int) -> str:
+        return bytes(self.passage_blob[self.passage_offsets[i] : self.passage_offsets[i + 1]]).decode("utf-8")
+
+    def section(self, i: int) -> str:
+        return self.manifest["sections"][int(self.passage_section[i])]
+
+    def row_of(self, lesson_id: str) -> int | None:
+        if not self._by_id:
+            self._by_id = {lesson_id: i for i, lesson_id in enumerate(self.ids)}
+        return self._by_id.get(lesson_id)
+
+    def vector_matrix(self) -> np.ndarray:
+        """The passage vectors as a (passages x dimension) array, without copying."""
+        return self.matrix
+
+    @property
+    def vectors(self) -> Any:
+        """The passages' faiss.IndexFlatIP (built from the matrix; the query path does not need FAISS itself)."""
+        import faiss
+
+        index = faiss.IndexFlatIP(self.matrix.shape[1])
+        if len(self.matrix):
+            index.add(np.ascontiguousarray(self.matrix, dtype=np.float32))
+        return index
+
+    @property
+    def lesson_vectors(self) -> Any:
+        """faiss.IndexFlatIP over lessons (the unit-length mean of their passages), loaded on first use."""
+        if self._lesson_vectors is None:
+            import faiss
+
+            assert self.folder is not None
+            self._lesson_vectors = faiss.read_index(str(self.folder / "lessons.faiss"))
+            if self._lesson_vectors.ntotal != self.size:
+                raise IndexProblem(f"{self.folder / 'lessons.faiss'} does not match the lessons; {REBUILD_HINT}")
+        return self._lesson_vectors
+
+
+def index_root(kb_index_dir: Path) -> Path:
+    return kb_index_dir / "index"
+
+
+def current_generation(root: Path) -> Path:
+    """The folder of the live generation, or IndexMissing."""
+    try:
+        name = (root / CURRENT).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise IndexMissing(f"no index in {root.parent}: run 'lessons index'") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexProblem(f"{root / CURRENT} is unreadable ({exc}); {REBUILD_HINT}") from None
+    folder = root / name
+    if "/" in name or name.startswith(".") or not folder.is_dir():
+        raise IndexProblem(f"{root / CURRENT} names a generation '{name[:60]}' that does not exist; {REBUILD_HINT}")
+    return folder
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexProblem(f"{folder / 'manifest.json'} is missing or damaged ({exc.__class__.__name__}); {REBUILD_HINT}") from None
+    found = manifest.get("format") if isinstance(manifest, dict) else None
+    if found != FORMAT:
+        raise IndexProblem(f"{folder} was written by another version of lessons (format {found}, this tool reads {FORMAT}); {REBUILD_HINT}")
+    return manifest
+
+
+def load(root: Path, expect_model: dict[str, Any] | None = None) -> IndexData:
+    """Load the live generation, checking it is complete and built by the expected model."""
+    folder = current_generation(root)
+    manifest = read_manifest(folder)
+    if expect_model is not None:
+        check_model(manifest, expect_model)
+    for name, size in manifest.get("files", {}).items():
+        path = folder / name
+        if not path.is_file() or path.stat().st_size != size:
+            raise IndexProblem(f"{path} is missing or truncated; {REBUILD_HINT}")
+    try:
+        return _read(folder, manifest)
+    except IndexProblem:
+        raise
+    except Exception as exc:  # numpy, faiss and json each raise their own kinds on damaged files
+        raise IndexProblem(f"the index in {folder} is damaged ({exc.__class__.__name__}: {str(exc)[:120]}); {REBUILD_HINT}") from None
+
+
+def check_model(manifest: dict[str, Any], expect: dict[str, Any]) -> None:
+    """Refuse to mix vectors of two models."""
+    have = manifest.get("model", {})
+    for key in ("name", "sha256", "dimension"):
+        if key in expect and have.get(key) != expect[key]:
+            raise IndexProblem(
+                f"the index was built with model {have.get('name')} ({key} {str(have.get(key))[:16]}), "
+                f"but the knowledge base now uses {expect.get('name')} ({key} {str(expect[key])[:16]}); {REBUILD_HINT}"
+            )
+
+
+def flat_index_matrix(path: Path, dim: int) -> np.ndarray:
+    """The vectors of a FAISS IndexFlatIP file, read without loading FAISS.
+
+    FAISS writes a flat index as a fixed header ('IxFI', dimension, count, ...) followed by the raw
+    float32 vectors. If the header is not exactly that, FAISS itself reads the file.
+    """
+    import struct
+
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        header = handle.read(45)
+    if len(header) == 45 and header[:4] == b"IxFI":
+        d, n = struct.unpack_from("<iq", header, 4)
+        (metric,), (elements,) = struct.unpack_from("<i", header, 33), struct.unpack_from("<Q", header, 37)
+        if d == dim and metric == 0 and elements == n * d and size == 45 + 4 * n * d:
+            # one sequential read: every search scans all vectors, and page faults on a memory map cost more
+            return np.fromfile(path, dtype=np.float32, count=n * d, offset=45).reshape(n, d)
+    import faiss
+
+    index = faiss.read_index(str(path))
+    if index.d != dim:
+        raise IndexProblem(f"{path} holds vectors of dimension {index.d}, the model has {dim}; {REBUILD_HINT}")
+    return index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, dim), dtype=np.float32)
+
+
+def write_flat_index(path: Path, matrix: np.ndarray) -> None:
+    """Write vectors as a FAISS IndexFlatIP file (the layout faiss.write_index uses) without copying them into FAISS.
+
+    A test reads the result back with faiss.read_index.
+    """
+    import struct
+
+    n, d = matrix.shape
+    header = b"IxFI" + struct.pack("<iqqq?i", d, n, 1 << 20, 1 << 20, True, 0) + struct.pack("<Q", n * d)
+    with path.open("wb") as handle:
+        handle.write(header)
+        np.ascontiguousarray(matrix, dtype="<f4").tofile(handle)
+
+
+def _read(folder: Path, manifest: dict[str, Any]) -> IndexData:
+    import mmap
+
+    arrays = {name: np.load(folder / f"{name}.npy", allow_pickle=False) for name in ARRAYS}
+    files = json.loads((folder / "files.json").read_text(encoding="utf-8"))
+    facets = json.loads((folder / "facets.json").read_text(encoding="utf-8"))
+    dim = manifest["model"]["dimension"]
+    matrix = flat_index_matrix(folder / "passages.faiss", dim)
+    vocab = json.loads((folder / "kw_vocab.json").read_text(encoding="utf-8"))
+    n_lessons, n_passages = len(files["lessons"]), len(arrays["passage_lesson"])
+    if (
+        len(matrix) != n_passages
+        or len(arrays["record_offsets"]) != n_lessons + 1
+        or any(len(facets.get(name, ())) != n_lessons for name in INDEX_FIELDS)
+    ):
+        raise IndexProblem(f"the index in {folder} is inconsistent (vectors, passages and lessons do not match); {REBUILD_HINT}")
+    keyword = KeywordIndex(vocab, arrays["kw_indptr"], arrays["kw_docs"], arrays["kw_tfs"], arrays["kw_doclen"])
+    if keyword.size != n_lessons or len(keyword.indptr) != len(vocab) + 1:
+        raise IndexProblem(f"the keyword index in {folder} is inconsistent; {REBUILD_HINT}")
+    blobs = []
+    for name in ("passages.bin", "lessons.jsonl"):
+        with open(folder / name, "rb") as handle:
+            blobs.append(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if (folder / name).stat().st_size else b"")
+    return IndexData(
+        manifest,
+        files["lessons"],
+        files["skipped"],
+        facets,
+        arrays["passage_lesson"],
+        arrays["passage_section"],
+        arrays["passage_hash"],
+        arrays["passage_offsets"],
+        arrays["record_offsets"],
+        matrix,
+        keyword,
+        folder=folder,
+        passage_blob=blobs[0],
+        record_blob=blobs[1],
+    )
+
+
+def pack_records(records: list[dict[str, Any]]) -> tuple[bytes, np.ndarray]:
+    """Lesson records as JSON lines, with the byte offset of each line."""
+    lines = [json.dumps(rec, ensure_ascii=False).encode("utf-8") + b"\n" for rec in records]
+    offsets = np.zeros(len(lines) + 1, dtype=np.int64)
+    np.cumsum([len(line) for line in lines], out=offsets[1:])
+    return b"".join(lines), offsets
+
+
+def write(root: Path, data: IndexData) -> str:
+    """Write `data` as a new generation and make it live atomically. Returns the generation name."""
+    import faiss
+
+    root.mkdir(parents=True, exist_ok=True)
+    name = f"gen-{time.time_ns()}-{os.getpid()}"
+    tmp = root / f".{name}.tmp"
+    tmp.mkdir()
+    arrays = {
+        "passage_lesson": data.passage_lesson,
+        "passage_section": data.passage_section,
+        "passage_hash": data.passage_hash,
+        "passage_offsets": data.passage_offsets,
+        "record_offsets": data.record_offsets,
+        "kw_indptr": data.keyword.indptr,
+        "kw_docs": data.keyword.docs,
+        "kw_tfs": data.keyword.tfs,
+        "kw_doclen": data.keyword.doc_len,
+    }
+    for key, array in arrays.items():
+        np.save(tmp / f"{key}.npy", np.ascontiguousarray(array), allow_pickle=False)
+    (tmp / "passages.bin").write_bytes(data.passage_blob)
+    (tmp / "lessons.jsonl").write_bytes(data.record_blob)
+    (tmp / "files.json").write_text(json.dumps({"lessons": data.files, "skipped": data.skipped}, ensure_ascii=False))
+    (tmp / "facets.json").write_text(json.dumps(data.facets, ensure_ascii=False))
+    (tmp / "kw_vocab.json").write_text(json.dumps(data.keyword.vocab, ensure_ascii=False))
+    write_flat_index(tmp / "passages.faiss", data.matrix)
+    faiss.write_index(data.lesson_vectors, str(tmp / "lessons.faiss"))
+    manifest = dict(
+        data.manifest,
+        format=FORMAT,
+        tool_version=__version__,
+        schema_version=SCHEMA_VERSION,
+        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    )
+    manifest["files"] = {p.name: p.stat().st_size for p in sorted(tmp.iterdir())}
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+    for path in tmp.iterdir():
+        _fsync(path)
+    os.replace(tmp, root / name)
+    _fsync(root)
+    write_atomic(root / CURRENT, name + "\n")
+    _fsync(root)
+    data.manifest, data.folder = manifest, root / name
+    _cleanup(root, keep={name})
+    return name
+
+
+def _cleanup(root: Path, keep: set[str]) -> None:
+    """Remove unfinished generations and all but the two newest complete ones (a reader may still use the previous)."""
+    generations = sorted((p for p in root.iterdir() if p.is_dir() and p.name.startswith("gen-")), key=lambda p: int(p.name.split("-")[1]))
+    for path in generations[:-2]:
+        if path.name not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+    for path in root.glob(".gen-*.tmp"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def writer_lock(folder: Path, wait: float = 10.0, command: str = "lessons index") -> Iterator[None]:
+    """Hold the index's writer lock; wait up to `wait` seconds, then say who holds it."""
+    import fcntl
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "lock"
+    handle = open(path, "a+", encoding="utf-8")  # held open for the whole block
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexLocked(
+                        f"the index is being written by another process ({_holder(path)}); "
+                        "wait for it to finish, or try again with a longer --wait"
+                    ) from None
+                time.sleep(0.1)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps({"pid": os.getpid(), "command": command, "since": time.strftime("%Y-%m-%d %H:%M:%S")}))
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # closing releases the lock; the kernel also releases it if the process dies
+
+
+def _holder(path: Path) -> str:
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        return f"pid {info['pid']}, '{info['command']}', since {info['since']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "holder unknown"

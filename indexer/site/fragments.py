@@ -1,0 +1,75 @@
+"""HTML fragments for the generated pages. Every value from a lesson is escaped here, and lesson bodies
+are sanitised with nh3 (the Ammonia sanitiser) to a small allow-list, so no engine ever sees their markup."""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+
+import nh3
+
+from ..core.vocabulary import OUTCOME_LABELS
+ALLOWED_TAGS = {"p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "code", "pre", "blockquote", "ul", "ol",
+                "li", "a", "table", "thead", "tbody", "tr", "th", "td", "del", "sup", "sub", "abbr", "dl", "dt", "dd"}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "h2": {"id"}, "h3": {"id"}, "h4": {"id"}, "th": {"align"}, "td": {"align"},
+                      "abbr": {"title"}, "ol": {"start"}}
+
+
+def esc(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def meta_text(value: str) -> str:
+    """Text for a page's front matter (title, description). Themes print these without escaping, so the
+    characters that could open a tag or leave an attribute are replaced by look-alikes."""
+    return value.replace("<", "‹").replace(">", "›").replace('"', "”")
+
+
+def url_of(md_path: str) -> str:
+    """The directory URL a Markdown source gets: 'lessons/x.md' -> 'lessons/x/', 'index.md' -> ''."""
+    if not md_path.endswith(".md"):
+        return md_path
+    stem = md_path[:-3]
+    if stem == "index" or stem.endswith("/index"):
+        return stem[:-5]
+    return stem + "/"
+
+
+def href(from_md: str, to_path: str) -> str:
+    """A relative link from the page built from `from_md` to the page or file `to_path`."""
+    base = url_of(from_md)
+    target = url_of(to_path)
+    rel = posixpath.relpath(target or ".", base or ".")
+    if to_path.endswith(".md") and rel != ".":
+        rel += "/"
+    return "./" if rel == "." else rel
+
+
+def render_body(markdown_text: str) -> str:
+    """A lesson body as safe HTML: Markdown rendered, then cleaned by nh3 to the allow-list."""
+    import markdown
+
+    rendered = markdown.markdown(markdown_text, extensions=["tables", "fenced_code", "sane_lists", "toc"],
+                                 output_format="html")
+    return nh3.clean(rendered, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes={"http", "https", "mailto"},
+                     link_rel="noopener noreferrer nofollow", strip_comments=True)
+
+
+def badge(outcome: str, link: str | None = None) -> str:
+    label = esc(OUTCOME_LABELS.get(outcome, outcome))
+    css = f"lesson-badge lesson-badge--{esc(outcome)}"
+    return f'<a class="{css}" href="{esc(link)}">{label}</a>' if link else f'<span class="{css}">{label}</span>'
+
+
+def one_line(text: str, limit: int = 220) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    return text if len(text) <= limit else text[: text.rfind(" ", 0, limit)] + "…"
+
+
+def money(value: float) -> str:
+    return f"€{value:,.0f}"
+
+
+def number(value: float) -> str:
+    return f"{value:g}"

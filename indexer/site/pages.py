@@ -1,0 +1,235 @@
+"""The page generator: a plain function from lessons, taxonomy and related lessons to the Markdown pages
+(and feed) of the website. It knows nothing of MkDocs or Zensical: any engine that reads mkdocs.yml builds
+what it returns. Generated Markdown holds raw HTML made by `sitehtml`, so every value is escaped here."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Callable
+
+from ..core.lesson import Lesson
+from ..core.stats import facet_values
+from ..core.taxonomy import Taxonomy
+from ..core.vocabulary import BROWSE_FACETS, FACETS, OUTCOME_LABELS, OUTCOMES, PUBLISHED_STATUSES, SIZE_LABELS
+from .charts import bar_chart, stacked_chart
+from .feed import atom_feed
+from .fragments import badge, esc, href, meta_text, money, number, one_line, render_body
+from .options import SiteOptions
+
+
+def published(lessons: list[Lesson]) -> list[Lesson]:
+    """The lessons the site shows: drafts and retracted ones are left out."""
+    return [lesson for lesson in lessons if lesson.meta.status in PUBLISHED_STATUSES]
+
+
+def generate(lessons: list[Lesson], taxonomy: Taxonomy, related: dict[str, list[str]], options: SiteOptions) -> dict[str, str | bytes]:
+    """Every generated file of the site: path inside the docs folder -> content."""
+    shown = sorted(published(lessons), key=lambda lesson: (-lesson.meta.date.toordinal(), lesson.id))
+    by_id = {lesson.id: lesson for lesson in shown}
+    names = _namer(taxonomy)
+    files: dict[str, str | bytes] = {}
+    full_text = len(shown) <= options.full_text_limit
+    for lesson in shown:
+        links = [by_id[r] for r in related.get(lesson.id, []) if r in by_id]
+        files[f"lessons/{lesson.id}.md"] = lesson_page(lesson, links, by_id, names, options, full_text)
+    groups = {facet: _group(shown, facet) for facet in BROWSE_FACETS}
+    files["browse/index.md"] = browse_index(groups, names)
+    for facet, values in groups.items():
+        files[f"browse/{FACETS[facet].url}/index.md"] = facet_index(facet, values, names)
+        for value, members in values.items():
+            files[f"browse/{FACETS[facet].url}/{_slug(value)}.md"] = facet_page(facet, value, members, names)
+    files["index.md"] = home_page(shown, groups, names, options)
+    files["stats.md"] = stats_page(shown, groups, names)
+    files["feed.xml"] = atom_feed(shown[: options.feed_entries], options)
+    return files
+
+
+def _namer(taxonomy: Taxonomy) -> Callable[[str, str], str]:
+    def name(facet: str, value: str) -> str:
+        if facet == "sector":
+            return taxonomy.sectors.get(value, value)
+        if facet == "technology":
+            return taxonomy.technologies.get(value, value)
+        if facet == "outcome":
+            return OUTCOME_LABELS.get(value, value)
+        if facet == "company_size":
+            return SIZE_LABELS.get(value, value)
+        return value
+    return name
+
+
+def _slug(value: str) -> str:
+    return value.lower()
+
+
+def _group(lessons: list[Lesson], facet: str) -> dict[str, list[Lesson]]:
+    groups: dict[str, list[Lesson]] = defaultdict(list)
+    for lesson in lessons:
+        for value in facet_values(lesson, facet):
+            groups[value].append(lesson)
+    return dict(sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])))
+
+
+def _front(title: str, description: str = "", hide_toc: bool = True, searchable: bool = True) -> str:
+    lines = ["---", f"title: {json.dumps(meta_text(title), ensure_ascii=False)}"]
+    if not searchable:  # browse pages repeat lesson summaries: leaving them out keeps the search index small
+        lines += ["search:", "  exclude: true"]
+    if description:
+        lines.append(f"description: {json.dumps(meta_text(one_line(description, 300)), ensure_ascii=False)}")
+    if hide_toc:
+        lines += ["hide:", "  - toc"]
+    return "\n".join([*lines, "---", ""])
+
+
+def _facet_link(page: str, facet: str, value: str) -> str:
+    return href(page, f"browse/{FACETS[facet].url}/{_slug(value)}.md")
+
+
+def lesson_list(page: str, lessons: list[Lesson], names: Callable[[str, str], str]) -> str:
+    """A list of lessons with title, outcome badge, facts and one-line summary."""
+    items = []
+    for lesson in lessons:
+        meta = lesson.meta
+        facts = " · ".join(esc(x) for x in (names("sector", meta.sector), meta.company_size, meta.country or "", str(meta.date.year)) if x)
+        items.append(f'<li><a class="lesson-link" href="{esc(href(page, f"lessons/{lesson.id}.md"))}">{esc(meta.title)}</a> '
+                     f'{badge(meta.outcome)} <span class="lesson-facts">{facts}</span>'
+                     f'<br><span class="lesson-summary">{esc(one_line(meta.summary))}</span></li>')
+    return '<ul class="lesson-list">\n' + "\n".join(items) + "\n</ul>"
+
+
+def lesson_page(lesson: Lesson, related: list[Lesson], by_id: dict[str, Lesson], names: Callable[[str, str], str],
+                options: SiteOptions, full_text: bool) -> str:
+    """One lesson: banners, metadata card, sanitised body, related lessons, edit and contribute links."""
+    page = f"lessons/{lesson.id}.md"
+    meta = lesson.meta
+    parts = [_front(meta.title, meta.summary), f'<h1 class="lesson-title">{esc(meta.title)}</h1>', ""]
+    if meta.status == "superseded":
+        successor = by_id.get(meta.superseded_by or "")
+        target = (f' by <a href="{esc(href(page, f"lessons/{successor.id}.md"))}">{esc(successor.meta.title)}</a>'
+                  if successor else "")
+        parts += [f'<div class="admonition warning lesson-banner"><p class="admonition-title">Superseded</p>'
+                  f"<p>This lesson has been replaced{target}.</p></div>", ""]
+    if meta.sample:
+        parts += ['<div class="admonition info lesson-banner"><p class="admonition-title">Illustrative lesson</p>'
+                  "<p>This is a sample lesson about a fictional company, written to show what lessons look like.</p></div>", ""]
+    parts += [_card(page, lesson, names), "", f'<p class="lesson-summary-lead">{esc(meta.summary)}</p>', ""]
+    exclude = "" if full_text else " data-search-exclude"
+    parts += [f'<div class="lesson-body" lang="{esc(meta.language)}"{exclude}>', render_body(lesson.body), "</div>", ""]
+    parts += ['<h2 id="related-lessons">Related lessons</h2>', ""]
+    parts += [lesson_list(page, related, names) if related else "<p>No related lesson yet.</p>", ""]
+    actions = []
+    if options.repo_url and options.root is not None:
+        source = lesson.path.resolve().relative_to(options.root.resolve()).as_posix()
+        edit = "/".join(part.strip("/") for part in (options.repo_url, options.edit_uri, source) if part.strip("/"))
+        actions.append(f'<a class="md-button" href="{esc(edit)}" rel="nofollow">Edit this lesson</a>')
+    contribute = esc(href(page, options.contributing_page))
+    actions.append(f'<a class="md-button md-button--primary" href="{contribute}">Add your own experience</a>')
+    parts += ['<p class="lesson-actions">' + " ".join(actions) + "</p>", ""]
+    return "\n".join(parts)
+
+
+def _card(page: str, lesson: Lesson, names: Callable[[str, str], str]) -> str:
+    meta = lesson.meta
+    rows: list[tuple[str, str]] = [
+        ("Sector", f'<a href="{esc(_facet_link(page, "sector", meta.sector))}">{esc(names("sector", meta.sector))}</a>'),
+        ("Company size", f'<a href="{esc(_facet_link(page, "company_size", meta.company_size))}">{esc(names("company_size", meta.company_size))}</a>'),
+    ]
+    if meta.country:
+        rows.append(("Country", f'<a href="{esc(_facet_link(page, "country", meta.country))}">{esc(meta.country)}</a>'))
+    rows.append(("Outcome", badge(meta.outcome, _facet_link(page, "outcome", meta.outcome))))
+    techs = ", ".join(f'<a href="{esc(_facet_link(page, "technology", t))}">{esc(names("technology", t))}</a>' for t in meta.technologies)
+    rows.append(("Technologies", techs))
+    if meta.tags:
+        rows.append(("Tags", ", ".join(f'<a href="{esc(_facet_link(page, "tag", t))}">{esc(t)}</a>' for t in meta.tags)))
+    if meta.products:
+        rows.append(("Products", esc(", ".join(meta.products))))
+    if meta.cost_eur is not None:
+        rows.append(("Cost", esc(money(meta.cost_eur))))
+    if meta.effort_person_days is not None:
+        rows.append(("Effort", f"{esc(number(meta.effort_person_days))} person-days"))
+    if meta.duration_months is not None:
+        rows.append(("Duration", f"{esc(number(meta.duration_months))} months"))
+    if meta.would_do_again:
+        rows.append(("Would do again", esc(meta.would_do_again.replace("-", " "))))
+    rows.append(("Date", f'<a href="{esc(_facet_link(page, "year", str(meta.date.year)))}">{esc(meta.date.isoformat())}</a>'))
+    rows.append(("Contributor", esc(meta.contributor or "anonymous")))
+    body = "".join(f"<dt>{esc(k)}</dt><dd>{v}</dd>" for k, v in rows)
+    return f'<dl class="lesson-card">{body}</dl>'
+
+
+def browse_index(groups: dict[str, dict[str, list[Lesson]]], names: Callable[[str, str], str]) -> str:
+    page = "browse/index.md"
+    parts = [_front("Browse the lessons", searchable=False), '<h1>Browse the lessons</h1>', ""]
+    for facet, values in groups.items():
+        links = ", ".join(f'<a href="{esc(_facet_link(page, facet, v))}">{esc(names(facet, v))}</a> ({len(m)})'
+                          for v, m in list(values.items())[:12])
+        parts += [f'<h2><a href="{esc(href(page, f"browse/{FACETS[facet].url}/index.md"))}">{esc(FACETS[facet].plural)}</a></h2>',
+                  f"<p>{links or 'None yet.'}</p>", ""]
+    return "\n".join(parts)
+
+
+def facet_index(facet: str, values: dict[str, list[Lesson]], names: Callable[[str, str], str]) -> str:
+    page = f"browse/{FACETS[facet].url}/index.md"
+    title = f"Lessons by {FACETS[facet].plural.lower()}"
+    items = "".join(f'<li><a href="{esc(_facet_link(page, facet, v))}">{esc(names(facet, v))}</a> '
+                    f'<span class="lesson-count">{len(m)}</span></li>' for v, m in values.items())
+    return "\n".join([_front(title, searchable=False), f"<h1>{esc(title)}</h1>", "", f'<ul class="facet-list">{items}</ul>', ""])
+
+
+def facet_page(facet: str, value: str, members: list[Lesson], names: Callable[[str, str], str]) -> str:
+    page = f"browse/{FACETS[facet].url}/{_slug(value)}.md"
+    title = f"{FACETS[facet].singular}: {names(facet, value)}"
+    outcomes = Counter(lesson.meta.outcome for lesson in members)
+    mix = " ".join(f"{badge(o)} {outcomes[o]}" for o in OUTCOMES if outcomes[o])
+    up = href(page, f"browse/{FACETS[facet].url}/index.md")
+    return "\n".join([_front(title, searchable=False), f"<h1>{esc(title)}</h1>", "",
+                      f'<p>{len(members)} lesson(s). {mix} · <a href="{esc(up)}">All {esc(FACETS[facet].plural.lower())}</a></p>', "",
+                      lesson_list(page, members, names), ""])
+
+
+def home_page(shown: list[Lesson], groups: dict[str, dict[str, list[Lesson]]], names: Callable[[str, str], str],
+              options: SiteOptions) -> str:
+    page = "index.md"
+    outcomes = groups["outcome"]
+    mix = " ".join(f'{badge(o, _facet_link(page, "outcome", o))} {len(outcomes.get(o, []))}' for o in OUTCOMES if outcomes.get(o))
+    parts = [_front(options.site_name), "<h1>Has anyone tried this?</h1>", "",
+             "<p>Lessons learned by small and medium businesses when they adopt technology: what they chose, what it cost, "
+             "what went wrong and what they would do differently. Failures are as welcome as successes: they are often the most "
+             "useful lessons.</p>", "",
+             f'<p class="lesson-stats"><strong id="lesson-count">{len(shown)}</strong> lessons from '
+             f'<strong>{len(groups["sector"])}</strong> sectors about <strong>{len(groups["technology"])}</strong> technologies.</p>', "",
+             '<p class="lesson-search-cta"><label class="md-button md-button--primary" for="__search">'
+             "Has anyone tried this? Search the lessons</label></p>", "",
+             "<h2>Most common outcomes</h2>", f'<p class="lesson-outcomes">{mix}</p>', "",
+             "<h2>Latest lessons</h2>", lesson_list(page, shown[: options.latest], names), "",
+             f'<p><a href="{esc(href(page, "browse/index.md"))}">Browse all lessons</a> · '
+             f'<a href="{esc(href(page, "stats.md"))}">Statistics</a> · '
+             f'<a href="{esc(href(page, "feed.xml"))}" type="application/atom+xml">Feed of the latest lessons</a> · '
+             f'<a href="{esc(href(page, options.contributing_page))}">Add your own experience</a></p>', ""]
+    return "\n".join(parts)
+
+
+def stats_page(shown: list[Lesson], groups: dict[str, dict[str, list[Lesson]]], names: Callable[[str, str], str]) -> str:
+    sectors = [(names("sector", s), len(m)) for s, m in groups["sector"].items()]
+    techs = sorted(groups["technology"].items(), key=lambda kv: (-len(kv[1]), kv[0]))[:20]
+    mix = [(names("technology", t), dict(Counter(lesson.meta.outcome for lesson in m))) for t, m in techs]
+    mix.sort(key=lambda row: -(row[1].get("failure", 0) + row[1].get("abandoned", 0)) / max(sum(row[1].values()), 1))
+    buckets = [("under €1k", 0, 1e3), ("€1k-5k", 1e3, 5e3), ("€5k-20k", 5e3, 2e4), ("€20k-100k", 2e4, 1e5),
+               ("€100k and more", 1e5, float("inf"))]
+    costs = [lesson.meta.cost_eur for lesson in shown if lesson.meta.cost_eur is not None]
+    cost_rows = [(label, sum(lo <= c < hi for c in costs)) for label, lo, hi in buckets]
+    years = sorted((y, len(m)) for y, m in groups["year"].items())
+    charts = [
+        ("Lessons per sector", bar_chart("sectors", "Lessons per sector", "Number of lessons in each sector.", sectors)),
+        ("Which technologies fail most often", stacked_chart(
+            "outcomes", "Outcome mix per technology", "Share of each outcome among the lessons of the 20 most common "
+            "technologies, those with the most failures and abandoned projects first.", mix, list(OUTCOMES))),
+        ("What projects cost", bar_chart("costs", "Lessons by total cost",
+                                         f"Number of lessons per cost band ({len(costs)} lessons give a cost).", cost_rows)),
+        ("Lessons per year", bar_chart("years", "Lessons per year", "Number of lessons written each year.", years)),
+    ]
+    parts = [_front("Statistics"), "<h1>Statistics</h1>", "", f"<p>{len(shown)} published lessons.</p>", ""]
+    for heading, chart in charts:
+        parts += [f"<h2>{esc(heading)}</h2>", "", chart.html(), ""]
+    return "\n".join(parts)

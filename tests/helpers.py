@@ -1,0 +1,169 @@
+"""Shared test helpers: lesson text builders, a small fake embedder, and a copy of this repository's knowledge base."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from indexer.search.bm25 import tokenize
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+BODY_EN = """## Context
+
+We are a small wholesaler of building supplies with 22 staff in one warehouse and an office of five people.
+Our customers are builders and installers who order by phone and e-mail, and we sent about 1,800 invoices
+a month as PDF files from an old accounting package.
+
+## What we did
+
+We chose an access point for structured e-invoices, cleaned the customer master data for six weeks and
+trained the two people in accounts. The project cost about 14,000 euros including the software licence.
+
+## What happened
+
+Receiving worked from the first day. Sending took longer because a third of our customers had wrong or
+missing identifiers, and each of them had to be called. After five months 95 per cent of invoices went out
+as e-invoices and payment came on average six days sooner than before.
+
+## Lessons learned
+
+The software was the easy part. The customer data was the hard part, and we should have started cleaning it
+a year earlier. Plan for the phone calls, and measure payment times before you start so you can show the gain.
+"""
+
+
+def lesson_text(body: str = BODY_EN, **front: object) -> str:
+    """A valid English lesson; keyword arguments replace (or, with None, remove) front-matter keys."""
+    values: dict[str, object] = {
+        "title": '"Moving our invoices to e-invoicing before the mandate"',
+        "summary": '"A 22-person wholesaler moved 95% of its invoices to e-invoicing in five months for 14,000 EUR."',
+        "date": "2025-09-14",
+        "sector": "retail-wholesale",
+        "company_size": "small",
+        "technologies": "[e-invoicing, accounting-software]",
+        "outcome": "success",
+        "sample": "true",
+    }
+    for key, value in front.items():
+        if value is None:
+            values.pop(key, None)
+        else:
+            values[key] = value
+    lines = ["---", *(f"{k}: {v}" for k, v in values.items()), "---", ""]
+    return "\n".join(lines) + body
+
+
+class FakeEmbedder:
+    """A small deterministic embedder for unit tests: hashed bag of words, unit length. Shared words mean closeness."""
+
+    dimension = 64
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32, progress: Any = None) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in tokenize(text):
+                out[i, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension] += 1.0
+            out[i] /= max(float(np.linalg.norm(out[i])), 1e-9)
+        self.calls.append(len(texts))
+        if progress:
+            progress(len(texts), len(texts))
+        return out
+
+
+FAKE_IDENTITY = {"spec": "fake", "name": "fake-hash-embedder", "sha256": "0" * 64, "dimension": FakeEmbedder.dimension}
+
+
+def topic_lesson(topic: str, **front: object) -> str:
+    """A valid lesson whose whole text is about `topic` (a few words repeated in every section)."""
+    para = (
+        f"We are a small company and we worked on {topic} for months. The {topic} project had a budget of "
+        f"12,000 euros and six people. Everything we learned about {topic} is written here for others. "
+    ) * 3
+    body = "".join(f"## {h}\n\n{para}\n\n" for h in ("Context", "What we did", "What happened", "Lessons learned"))
+    front.setdefault("title", f'"Our experience with {topic}"')
+    return lesson_text(body=body, **front)
+
+
+def copy_site_kb(target: Path) -> Path:
+    """A copy of this repository's knowledge base with everything the site needs (lessons, mkdocs.yml, docs/)."""
+    shutil.copytree(REPO / "lessons", target / "lessons")
+    shutil.copytree(REPO / "docs", target / "docs", ignore=shutil.ignore_patterns("generated"))
+    (target / "docs" / "generated").mkdir()
+    (target / "docs" / "generated" / ".gitkeep").write_text("")
+    for name in ("mkdocs.yml", "lessons.toml"):
+        shutil.copy(REPO / name, target / name)
+    return target
+
+
+REVIEW_LESSONS = [
+    "mfa-rollout-dental-clinic",
+    "ransomware-recovery-accounting-firm",
+    "ransomware-attack-logistics-company",
+    "cloud-erp-food-distributor",
+    "cloud-erp-furniture-maker-failure",
+    "voip-phone-system-plumbing-company",
+    "online-shop-craft-brewery",
+    "crm-engineering-consultancy-abandoned",
+]
+GIT_USER = ["-c", "user.name=Test", "-c", "user.email=test@example.invalid"]
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
+
+
+def review_repo(tmp_path: Path) -> Path:
+    """A git repository holding a few starter lessons on branch main, for `lessons review`."""
+    root = tmp_path / "kb"
+    (root / "lessons").mkdir(parents=True)
+    shutil.copy(REPO / "lessons" / "taxonomy.yml", root / "lessons")
+    for lesson_id in REVIEW_LESSONS:
+        shutil.copy(REPO / "lessons" / f"{lesson_id}.md", root / "lessons")
+    (root / ".gitignore").write_text(".lessons/\n")
+    git(root, "init", "-q", "-b", "main")
+    git(root, *GIT_USER, "add", ".")
+    git(root, *GIT_USER, "commit", "-q", "-m", "base")
+    return root
+
+
+def propose_changes(root: Path) -> None:
+    """Commit what a pull request might bring: a near-duplicate, a new topic, a deletion and a rename."""
+    lessons = root / "lessons"
+    original = (lessons / "mfa-rollout-dental-clinic.md").read_text()
+    body_start = original.index("\n---\n", 4) + 5
+    # a near-duplicate told again under another name: front matter kept, body lightly reworded and cut
+    draft = original[:body_start] + original[body_start:].replace("clinic", "practice").rsplit("\n\n", 2)[0] + "\n"
+    (lessons / "two-factor-login-at-our-dental-practice.md").write_text(draft)
+    (lessons / "beekeeping-hive-sensors.md").write_text(topic_lesson("beekeeping hive monitoring", technologies="[iot-sensors]"))
+    git(root, "rm", "-q", "lessons/online-shop-craft-brewery.md")
+    git(root, "mv", "lessons/voip-phone-system-plumbing-company.md", "lessons/voip-for-a-plumbing-company.md")
+    git(root, *GIT_USER, "commit", "-q", "-m", "pr")
+
+
+def make_unreadable_folder(top: Path) -> str:
+    """Folders nested under `top` until the innermost one's path is longer than PATH_MAX: no process, not even root,
+    can list it by its path. Returns that path. Made with directory descriptors, which have no length limit."""
+    top.mkdir()
+    fd = os.open(top, os.O_RDONLY)
+    path = str(top)
+    try:
+        while len(path) <= 4200:
+            os.mkdir("d" * 200, dir_fd=fd)
+            inner = os.open("d" * 200, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd, path = inner, path + "/" + "d" * 200
+    finally:
+        os.close(fd)
+    return path

@@ -1,0 +1,212 @@
+"""Contributing without git (issue form, from-issue), the GitHub workflows, and local hooks."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from indexer.cli import main
+from indexer.contrib.issue_form import QUESTIONS, dropdown_options, lesson_from_issue, parse_issue_body, render_issue_form
+from indexer.core.kb import find_root
+from tests.helpers import REPO
+
+WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
+FORM = REPO / ".github" / "ISSUE_TEMPLATE" / "lesson.yml"
+
+
+def issue_body(**overrides: str) -> str:
+    """A body as GitHub renders a submitted 'Share a lesson' form."""
+    answers = {
+        "Title": "Our bakery moved its orders to a cloud ERP",
+        "Summary": "A 30-person bakery moved orders and invoices to a cloud ERP in four months for 18,000 EUR.",
+        "Sector": "Manufacturing",
+        "Company size": "Small (10-49 staff)",
+        "Outcome": "Partial success",
+        "Technologies": "Cloud ERP, e-invoicing, barcode scanners",
+        "Language of the lesson": "English",
+        "Country": "ie",
+        "Total cost in euros": "18,000 €",
+        "Duration in months": "4",
+        "Would you do it again?": "Yes, with changes",
+        "Context": "We bake for 60 shops.\n\nOrders came by phone and fax, and three people typed them in every night.",
+        "What we did": "We chose a cloud ERP for food producers and cleaned our product list for six weeks first.",
+        "What happened": "Order entry time fell from 3 hours to 40 minutes a night, but the label printer never worked.",
+        "Lessons learned": "Test every printer and scanner before you sign; clean the data before the migration, not during it.",
+        "Advice": "_No response_",
+        "Your name or organisation": "Panadería Ejemplo",
+        "Publishing your name": "- [ ] Publish my name or my organisation's name with the lesson",
+    }
+    answers.update(overrides)
+    return "\n\n".join(f"### {label}\n\n{value}" for label, value in answers.items()) + "\n"
+
+
+@pytest.fixture
+def kbase(kb: Path):
+    return find_root(explicit=kb)
+
+
+def test_issue_form_in_repo_is_generated_from_the_taxonomy() -> None:
+    taxonomy = find_root(explicit=REPO).taxonomy
+    assert FORM.read_text() == render_issue_form(taxonomy), "run: lessons issue-form -o .github/ISSUE_TEMPLATE/lesson.yml"
+    form = yaml.safe_load(FORM.read_text())
+    dropdowns = {item["id"]: item["attributes"]["options"] for item in form["body"] if item["type"] == "dropdown"}
+    assert sorted(dropdown_options(next(q for q in QUESTIONS if q.id == "sector"), taxonomy).values()) == sorted(taxonomy.sectors)
+    assert len(dropdowns["sector"]) == len(taxonomy.sectors)
+    assert dropdowns["company_size"] == ["Micro (fewer than 10 staff)", "Small (10-49 staff)", "Medium (50-249 staff)"]
+    assert len(dropdowns["outcome"]) == 5
+
+
+def test_from_issue_makes_a_valid_anonymous_lesson(kb: Path, runner) -> None:
+    body = kb / "issue.md"
+    body.write_text(issue_body())
+    result = runner.invoke(main, ["--root", str(kb), "from-issue", str(body), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["id"] == "our-bakery-moved-its-orders-to-a-cloud-erp"
+    # only quality warnings: a technology new to the taxonomy, and a body shorter than a full lesson
+    assert {(f["level"], f["rule"]) for f in data["findings"]} == {("warning", "unknown-technology"), ("warning", "short-body")}
+    text = (kb / "lessons" / "our-bakery-moved-its-orders-to-a-cloud-erp.md").read_text()
+    assert 'contributor: "anonymous"' in text and "Panadería" not in text
+    assert 'sector: "manufacturing"' in text and 'company_size: "small"' in text and 'outcome: "partial"' in text
+    assert 'technologies: ["cloud-erp", "e-invoicing", "barcode-scanners"]' in text
+    assert "cost_eur: 18000" in text and 'country: "IE"' in text and 'would_do_again: "with-changes"' in text
+    assert "## Advice" not in text  # an unanswered optional question leaves no empty section
+
+
+def test_from_issue_names_the_contributor_only_with_consent(kbase) -> None:
+    made = lesson_from_issue(
+        issue_body(**{"Publishing your name": "- [X] Publish my name or my organisation's name with the lesson"}), kbase.taxonomy
+    )
+    assert 'contributor: "Panadería Ejemplo"' in made.text
+
+
+def test_from_issue_with_missing_optional_answers(kbase) -> None:
+    optional = {
+        "Country": "_No response_",
+        "Total cost in euros": "_No response_",
+        "Duration in months": "_No response_",
+        "Would you do it again?": "_No response_",
+        "Language of the lesson": "_No response_",
+        "Your name or organisation": "_No response_",
+        "Publishing your name": "",
+    }
+    made = lesson_from_issue(issue_body(**optional), kbase.taxonomy)
+    assert "country" not in made.text and "cost_eur" not in made.text and 'language: "en"' in made.text
+    assert made.notes == []
+
+
+def test_from_issue_spanish(kbase) -> None:
+    made = lesson_from_issue(issue_body(**{"Language of the lesson": "Español"}), kbase.taxonomy)
+    assert "## Contexto" in made.text and "## Lecciones aprendidas" in made.text
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"Title": "_No response_"}, "does not answer: Title"),
+        ({"Sector": "Bakeries"}, "'Bakeries' is not one of the choices for 'Sector'"),
+        ({"What happened": "x" * 20_001}, "the limit is 20,000"),
+        ({"Title": "../../../.. ///"}, "no letters or digits"),
+    ],
+)
+def test_from_issue_refuses_unusable_answers(kb: Path, runner, overrides: dict, message: str) -> None:
+    body = kb / "issue.md"
+    body.write_text(issue_body(**overrides))
+    result = runner.invoke(main, ["--root", str(kb), "from-issue", str(body)])
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+    assert [p.name for p in (kb / "lessons").iterdir()] == ["taxonomy.yml"]
+
+
+def test_from_issue_hostile_input_stays_text(kb: Path, runner) -> None:
+    hostile = {
+        "Title": "../../etc/passwd <script>alert(1)</script> our ERP",
+        "What happened": "<script>alert(1)</script> <img src=x onerror=alert(2)> [x](javascript:alert(3)) went badly.",
+        "Country": "<b>XX</b>",
+        "Total cost in euros": "lots",
+    }
+    body = kb / "issue.md"
+    body.write_text(issue_body(**hostile))
+    result = runner.invoke(main, ["--root", str(kb), "from-issue", str(body), "--json"])
+    data = json.loads(result.output)
+    created = sorted((kb / "lessons").glob("*.md"))
+    assert [p.name for p in created] == ["etc-passwd-script-alert-1-script-our-erp.md"]  # inside lessons/, a plain slug
+    text = created[0].read_text()
+    body = text.split("\n---\n", 1)[1]
+    assert "<script" not in body and "<img" not in body and "&lt;script>" in body  # body HTML kept as visible text
+    assert 'title: "../../etc/passwd <script>alert(1)</script> our ERP"' in text  # front matter: a quoted string, escaped by the site
+    assert any("not a two-letter code" in n for n in data["notes"]) and any("not a number" in n for n in data["notes"])
+    assert "unsafe-link" in {f["rule"] for f in data["findings"]}  # the javascript: link is caught by the check
+    assert result.exit_code == 1
+
+
+def test_from_issue_reads_stdin_and_never_overwrites(kb: Path, runner) -> None:
+    first = runner.invoke(main, ["--root", str(kb), "from-issue", "-"], input=issue_body())
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(main, ["--root", str(kb), "from-issue", "-"], input=issue_body())
+    assert again.exit_code == 2 and "already exists" in again.output
+
+
+def test_parse_issue_body_ignores_unknown_headings() -> None:
+    answers = parse_issue_body("### Title\n\nA title long enough\n\n### Something else\n\nignored\n")
+    assert answers["title"] == "A title long enough" and answers["summary"] == ""
+
+
+def _tool(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def test_workflows_and_issue_form_match_the_github_schemas() -> None:
+    assert WORKFLOWS and FORM.exists()
+    for schema, files in (("vendor.github-workflows", WORKFLOWS), ("vendor.github-issue-forms", [FORM])):
+        proc = subprocess.run([_tool("check-jsonschema"), "--builtin-schema", schema, *map(str, files)], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_zizmor_finds_nothing_of_medium_severity_or_above() -> None:
+    proc = subprocess.run(
+        [_tool("zizmor"), "--offline", "--min-severity", "medium", "--format", "json", str(REPO / ".github" / "workflows")],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads(proc.stdout) == []
+
+
+def test_workflows_follow_the_rules() -> None:
+    for path in WORKFLOWS:
+        data = yaml.safe_load(path.read_text())
+        assert data["permissions"] == {}, path  # nothing by default; each job asks for what it needs
+        for name, job in data["jobs"].items():
+            assert "permissions" in job, (path, name)
+            for step in job.get("steps", []):
+                if "uses" in step:
+                    assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+                script = step.get("run", "")
+                assert "${{ github.event.issue" not in script and "${{ github.event.pull_request.title" not in script
+    triggers = {path.stem: yaml.safe_load(path.read_text())[True] for path in WORKFLOWS}  # YAML 1.1 reads 'on' as True
+    assert "pull_request" in triggers["pull-request"] and triggers["deploy"]["push"]["branches"] == ["main"]
+    pr = (REPO / ".github" / "workflows" / "pull-request.yml").read_text()
+    for needed in (
+        "lessons check --strict",
+        "lessons review --base",
+        "lessons site --strict",
+        "actions/cache@",
+        "hashFiles('lessons/**'",
+        "<!-- lessons-review -->",
+        "--method PATCH",
+        "cache: pip",
+    ):
+        assert needed in pr, needed
+
+
+def test_pre_commit_hook_definitions() -> None:
+    hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+    assert hooks[0]["id"] == "lessons-check" and hooks[0]["entry"].startswith("lessons check")
+    config = yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text())
+    assert any(h["id"] == "lessons-check" for repo in config["repos"] for h in repo["hooks"])

@@ -1,0 +1,193 @@
+"""The page generator on its own: no engine, no index (related lessons given by the test)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from indexer.core.check import check_file, check_knowledge_base
+from indexer.core.kb import find_root
+from indexer.core.settings import Settings
+from indexer.site import pages
+from indexer.site.build import prepare, sync
+from indexer.site.fragments import href, url_of
+from indexer.site.options import SiteOptions
+from tests.helpers import FIXTURES, REPO, topic_lesson
+
+
+@pytest.fixture(scope="module")
+def starter():
+    kb = find_root(explicit=REPO)
+    return kb, check_knowledge_base(kb).lessons
+
+
+class _Elements(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in {"script", "iframe", "object", "embed", "input", "math", "style", "base", "form"}:
+            self.found.append(f"<{tag}>")
+        for name, value in attrs:
+            scheme = re.sub(r"[\s\x00-\x1f]", "", (value or "")).lower()
+            if (
+                name.startswith("on")
+                or name == "style"
+                or (name in {"href", "src", "data", "action"} and scheme.startswith(("javascript:", "vbscript:", "data:")))
+            ):
+                self.found.append(f"<{tag} {name}={value}>")
+
+
+def _dangerous(markup: str) -> list[str]:
+    parser = _Elements()
+    parser.feed(markup)
+    return parser.found
+
+
+def _generate(lessons, taxonomy, related=None, **options):
+    return pages.generate(lessons, taxonomy, related or {}, SiteOptions(today=dt.date(2026, 11, 1), **options))
+
+
+def test_every_published_lesson_has_a_page(starter) -> None:
+    kb, lessons = starter
+    files = _generate(lessons, kb.taxonomy)
+    assert {f"lessons/{lesson.id}.md" for lesson in lessons} <= set(files)
+    assert {"index.md", "stats.md", "feed.xml", "browse/index.md", "browse/sector/index.md"} <= set(files)
+
+
+def test_internal_links_of_generated_pages_resolve(starter) -> None:
+    kb, lessons = starter
+    files = _generate(lessons, kb.taxonomy, {lessons[0].id: [lessons[1].id]})
+    urls = {url_of(path) for path in files} | {url_of("contributing.md")}
+    for path, content in files.items():
+        if not path.endswith(".md"):
+            continue
+        for link in re.findall(r'href="([^"]+)"', content):
+            if link.startswith(("http", "#", "mailto:")):
+                continue
+            target = Path(url_of(path) or ".").joinpath(link).as_posix()
+            normal = re.sub(r"(^|/)\./", r"\1", str(Path("/" + target).resolve())[1:] + ("/" if link.endswith("/") else ""))
+            assert normal in urls or normal.rstrip("/") in urls, (path, link, normal)
+
+
+def test_relative_links() -> None:
+    assert href("lessons/a.md", "browse/sector/x.md") == "../../browse/sector/x/"
+    assert href("index.md", "lessons/a.md") == "lessons/a/"
+    assert href("browse/sector/x.md", "browse/sector/index.md") == "../"
+    assert href("lessons/a.md", "feed.xml") == "../../feed.xml"
+
+
+def test_lesson_page_shows_card_banner_related_and_links(starter) -> None:
+    kb, lessons = starter
+    lesson = next(lesson for lesson in lessons if lesson.id == "cloud-erp-furniture-maker-failure")
+    files = _generate(
+        lessons,
+        kb.taxonomy,
+        {lesson.id: ["cloud-erp-food-distributor"]},
+        repo_url="https://example.org/kb",
+        edit_uri="edit/main",
+        root=REPO,
+    )
+    page = files[f"lessons/{lesson.id}.md"]
+    assert 'class="lesson-badge lesson-badge--failure"' in page and "€385,000" in page
+    assert "Illustrative lesson" in page and "<dt>Would do again</dt><dd>no</dd>" in page
+    assert 'href="../../browse/technology/cloud-erp/"' in page and 'href="../../browse/tag/rollback/"' in page
+    assert 'href="../cloud-erp-food-distributor/"' in page.split("Related lessons")[1]
+    assert 'href="https://example.org/kb/edit/main/lessons/cloud-erp-furniture-maker-failure.md"' in page
+    assert 'href="../../contributing/">Add your own experience' in page
+    assert '<div class="lesson-body" lang="en">' in page
+
+
+def test_spanish_lesson_body_has_lang_es(starter) -> None:
+    kb, lessons = starter
+    files = _generate(lessons, kb.taxonomy)
+    assert '<div class="lesson-body" lang="es">' in files["lessons/facturacion-electronica-taller-mecanico.md"]
+
+
+def test_drafts_and_retracted_are_not_published_superseded_get_a_banner(kb: Path) -> None:
+    (kb / "lessons" / "old-one.md").write_text(topic_lesson("old way", status="superseded", superseded_by="new-one"))
+    (kb / "lessons" / "new-one.md").write_text(topic_lesson("new way"))
+    (kb / "lessons" / "draft-one.md").write_text(topic_lesson("draft", status="draft"))
+    (kb / "lessons" / "gone-one.md").write_text(topic_lesson("gone", status="retracted"))
+    base = find_root(explicit=kb)
+    files = _generate(check_knowledge_base(base).lessons, base.taxonomy)
+    assert "lessons/draft-one.md" not in files and "lessons/gone-one.md" not in files
+    banner = files["lessons/old-one.md"]
+    assert "Superseded" in banner and 'href="../new-one/">Our experience with new way</a>' in banner
+    assert '<strong id="lesson-count">2</strong>' in files["index.md"]
+
+
+def test_hostile_markup_is_sanitised_and_escaped(kb: Path) -> None:
+    shutil.copy(FIXTURES / "xss-payloads-lesson.md", kb / "lessons")
+    base = find_root(explicit=kb)
+    findings, lesson, _ = check_file(kb / "lessons" / "xss-payloads-lesson.md", base.taxonomy)
+    assert lesson is not None and any(f.rule == "unsafe-html" for f in findings)  # the check refuses it...
+    files = _generate([lesson], base.taxonomy)  # ...and the generator is safe even when the check is skipped
+    for path in ("lessons/xss-payloads-lesson.md", "index.md", "browse/sector/other.md", "stats.md"):
+        assert _dangerous(files[path].split("---", 2)[2]) == [], path
+    page = files["lessons/xss-payloads-lesson.md"]
+    assert "&lt;img src=x onerror=window.__xss=20&gt; Hostile markup" in page  # the title, escaped, still readable
+    front = page.split("---")[1]
+    assert "<" not in front and ">" not in front  # themes print front-matter titles without escaping
+    feed = ET.fromstring(files["feed.xml"])
+    assert feed.find("{http://www.w3.org/2005/Atom}entry/{http://www.w3.org/2005/Atom}title").text.startswith("<img")
+
+
+def test_stats_page_has_accessible_svg_charts_with_tables(starter) -> None:
+    kb, lessons = starter
+    page = _generate(lessons, kb.taxonomy)["stats.md"]
+    assert page.count("<svg") == 4 and page.count('role="img"') == 4 and page.count("<table>") == 4
+    assert "<title id=" in page and "<desc id=" in page and "Which technologies fail most often" in page
+    assert "<script" not in page
+
+
+def test_feed_is_valid_atom_with_latest_lessons(starter) -> None:
+    kb, lessons = starter
+    files = _generate(lessons, kb.taxonomy, site_url="https://kb.example.org/", feed_entries=5)
+    ns = "{http://www.w3.org/2005/Atom}"
+    feed = ET.fromstring(files["feed.xml"])
+    entries = feed.findall(f"{ns}entry")
+    assert len(entries) == 5 and feed.find(f"{ns}title").text and feed.find(f"{ns}updated").text
+    for entry in entries:
+        assert entry.find(f"{ns}id").text.startswith("https://kb.example.org/lessons/")
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T00:00:00Z", entry.find(f"{ns}updated").text)
+        assert entry.find(f"{ns}link").get("href").startswith("https://kb.example.org/lessons/")
+    dates = [e.find(f"{ns}updated").text for e in entries]
+    assert dates == sorted(dates, reverse=True)
+    assert 'href="feed.xml" type="application/atom+xml"' in files["index.md"]
+
+
+def test_full_text_search_switches_off_above_the_limit(starter) -> None:
+    kb, lessons = starter
+    small = _generate(lessons, kb.taxonomy, full_text_limit=1000)
+    large = _generate(lessons, kb.taxonomy, full_text_limit=10)
+    assert "data-search-exclude" not in small["lessons/crm-engineering-consultancy-abandoned.md"]
+    assert '<div class="lesson-body" lang="en" data-search-exclude>' in large["lessons/crm-engineering-consultancy-abandoned.md"]
+
+
+def test_prepare_leaves_out_broken_lessons_and_writes_only_changes(kb: Path, tmp_path: Path) -> None:
+    (kb / "lessons" / "good-one.md").write_text(topic_lesson("good"))
+    (kb / "lessons" / "bad-one.md").write_text(topic_lesson("bad", outcome="sucess"))
+    base = find_root(explicit=kb)
+    out = tmp_path / "out"
+    report = prepare(base, Settings(), out, related=lambda shown: {})
+    assert report.lessons == 1 and [f.rule for f in report.left_out] == ["invalid-choice"]
+    assert (out / "lessons" / "good-one.md").is_file() and not (out / "lessons" / "bad-one.md").exists()
+    assert prepare(base, Settings(), out, related=lambda shown: {}).written == 0  # nothing changed: nothing written (no serve loop)
+    (kb / "lessons" / "good-one.md").unlink()
+    again = prepare(base, Settings(), out, related=lambda shown: {})
+    assert again.removed >= 1 and not (out / "lessons" / "good-one.md").exists()
+
+
+def test_sync_keeps_gitkeep(tmp_path: Path) -> None:
+    (tmp_path / ".gitkeep").write_text("")
+    (tmp_path / "stale.md").write_text("old")
+    assert sync(tmp_path, {"new.md": "x"}) == (1, 1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".gitkeep", "new.md"]

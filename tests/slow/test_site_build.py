@@ -1,0 +1,129 @@
+"""Real site builds: `lessons site` with MkDocs and Zensical, and `mkdocs build` through the plugin."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from indexer.cli import main
+from tests.helpers import REPO, copy_site_kb, topic_lesson
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def built(model_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = copy_site_kb(tmp_path_factory.mktemp("site"))
+    result = CliRunner().invoke(main, ["--root", str(root), "site", "--strict"], env={"LESSONS_CACHE_DIR": str(model_cache)})
+    assert result.exit_code == 0, result.output
+    assert "Built the site for 45 lessons with mkdocs" in result.output
+    return root
+
+
+def _lesson_ids() -> list[str]:
+    return sorted(p.stem for p in (REPO / "lessons").glob("*.md"))
+
+
+def test_every_lesson_page_is_built_with_related_lessons(built: Path) -> None:
+    for lesson_id in _lesson_ids():
+        page = (built / "site" / "lessons" / lesson_id / "index.html").read_text()
+        related = page.split('id="related-lessons"')[1]
+        assert len(re.findall(r'class="lesson-link" href="\.\./([a-z0-9-]+)/"', related)) == 5, lesson_id
+    page = (built / "site" / "lessons" / "sensores-iot-bodega-vinos" / "index.html").read_text()
+    assert '<div class="lesson-body" lang="es">' in page
+
+
+def test_related_lessons_come_from_the_index_by_meaning(built: Path) -> None:
+    page = (built / "site" / "lessons" / "ransomware-recovery-accounting-firm" / "index.html").read_text()
+    related = re.findall(r'class="lesson-link" href="\.\./([a-z0-9-]+)/"', page.split('id="related-lessons"')[1])
+    assert related[0] == "ransomware-attack-logistics-company"
+
+
+def test_site_search_indexes_text_and_metadata(built: Path) -> None:
+    index = json.loads((built / "site" / "search" / "search_index.json").read_text())
+    einvoicing = " ".join(
+        d["title"] + " " + d["text"] for d in index["docs"] if d["location"].startswith("lessons/einvoicing-rollout-print-shop/")
+    )
+    assert "E-invoicing" in einvoicing and "Partial success" in einvoicing and "Manufacturing" in einvoicing
+
+
+def test_feed_and_home(built: Path) -> None:
+    assert (built / "site" / "feed.xml").read_bytes().startswith(b"<?xml")
+    home = (built / "site" / "index.html").read_text()
+    assert '<strong id="lesson-count">45</strong>' in home and 'href="feed.xml"' in home
+
+
+def test_zensical_builds_every_lesson_page(built: Path, model_cache: Path) -> None:
+    env = {"LESSONS_CACHE_DIR": str(model_cache)}
+    result = CliRunner().invoke(main, ["--root", str(built), "site", "--engine", "zensical"], env=env)
+    assert result.exit_code == 0, result.output
+    for lesson_id in _lesson_ids():
+        page = built / "site" / "lessons" / lesson_id / "index.html"
+        assert page.is_file(), lesson_id
+        assert "lesson-card" in page.read_text()
+
+
+def test_mkdocs_build_runs_the_plugin(model_cache: Path, tmp_path: Path) -> None:
+    root = copy_site_kb(tmp_path)
+    (root / "lessons" / "broken-one.md").write_text(topic_lesson("broken", outcome="sucess"))
+    env = dict(os.environ, LESSONS_CACHE_DIR=str(model_cache), NO_MKDOCS_2_WARNING="1")
+    mkdocs = [sys.executable, "-m", "mkdocs", "build"]
+    proc = subprocess.run(mkdocs, cwd=root, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "broken-one.md:8:10: error: [invalid-choice]" in proc.stderr and "left out of the site" in proc.stderr
+    assert (root / "site" / "lessons" / "cloud-erp-food-distributor" / "index.html").is_file()
+    assert not (root / "site" / "lessons" / "broken-one").exists()
+    strict = subprocess.run([*mkdocs, "--strict"], cwd=root, env=env, capture_output=True, text=True)
+    assert strict.returncode != 0  # a lesson left out is a warning, and --strict refuses warnings
+    (root / "lessons" / "broken-one.md").unlink()
+    clean = subprocess.run([*mkdocs, "--strict"], cwd=root, env=env, capture_output=True, text=True)
+    assert clean.returncode == 0, clean.stderr[-3000:]
+
+
+def test_mkdocs_serve_shows_an_edited_lesson(model_cache: Path, tmp_path: Path) -> None:
+    import socket
+    import time
+    import urllib.request
+
+    root = copy_site_kb(tmp_path)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = dict(os.environ, LESSONS_CACHE_DIR=str(model_cache), NO_MKDOCS_2_WARNING="1")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/lessons/crm-engineering-consultancy-abandoned/"
+
+    def title() -> str:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.read().decode().split('<h1 class="lesson-title">')[1].split("<")[0]
+        except (OSError, IndexError):
+            return ""
+
+    try:
+        deadline = time.monotonic() + 120
+        while not title() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert title().startswith("We dropped our CRM")
+        path = root / "lessons" / "crm-engineering-consultancy-abandoned.md"
+        path.write_text(path.read_text().replace('title: "We dropped', 'title: "Edited: we dropped', 1))
+        deadline = time.monotonic() + 60
+        while not title().startswith("Edited") and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert title().startswith("Edited: we dropped our CRM")
+    finally:
+        server.terminate()
+        server.wait(20)
