@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..errors import LessonsError, UsageError
+from ..errors import EXIT_ENVIRONMENT, LessonsError, UsageError
 
 if TYPE_CHECKING:
     from ..core.kb import KnowledgeBase
@@ -20,12 +20,10 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Failure(click.ClickException):
-    """A domain error as click shows it: 'Error: message' on stderr, and the error's exit code."""
+class EnvironmentFailure(click.ClickException):
+    """A broken environment as click shows it: 'Error: message' on stderr, exit code 3."""
 
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    exit_code = EXIT_ENVIRONMENT
 
 
 class LessonsGroup(click.Group):
@@ -37,7 +35,8 @@ class LessonsGroup(click.Group):
         except UsageError as exc:
             raise click.UsageError(str(exc), ctx) from None
         except LessonsError as exc:
-            raise Failure(str(exc), exc.exit_code) from None
+            failure = EnvironmentFailure if exc.exit_code == EXIT_ENVIRONMENT else click.ClickException
+            raise failure(str(exc)) from None
 
 
 def knowledge_base(ctx: click.Context) -> KnowledgeBase:

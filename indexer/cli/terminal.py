@@ -6,7 +6,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -25,23 +25,25 @@ def log(message: str) -> None:
 def progress_bar(label: str, delay: float = 1.0) -> Iterator[Callable[[int, int], None]]:
     """A progress callback that draws a bar on stderr, only once the work has taken more than `delay` seconds."""
     started = time.monotonic()
-    state: dict = {"bar": None, "done": 0}
+    bar: Any = None  # click's ProgressBar, made on the first slow update
+    shown = 0
 
     def update(done: int, total: int) -> None:
-        if state["bar"] is None:
+        nonlocal bar, shown
+        if bar is None:
             if time.monotonic() - started < delay or not total:
-                state["done"] = done
+                shown = done
                 return
-            state["bar"] = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True, show_eta=True)
-            state["bar"].__enter__()
-        state["bar"].update(done - state["done"])
-        state["done"] = done
+            bar = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True, show_eta=True)
+            bar.__enter__()
+        bar.update(done - shown)
+        shown = done
 
     try:
         yield update
     finally:
-        if state["bar"] is not None:
-            state["bar"].__exit__(None, None, None)
+        if bar is not None:
+            bar.__exit__(None, None, None)
 
 
 def _badge(outcome: str) -> str:

@@ -132,9 +132,9 @@ def _check_one(
 ) -> tuple[list[Finding], Lesson | None]:
     path, shown = job
     findings, lesson, raw = check_file(path, taxonomy, shown, today)
-    if raw.readable:
+    if raw.mapping is not None:
         out = Collector(shown)
-        _check_references(raw, known_ids, out)
+        _check_references(raw, raw.mapping, known_ids, out)
         findings += out.findings
     return findings, lesson
 
@@ -153,12 +153,12 @@ def check_file(
             f"file name '{path.name}' is not a valid lesson id: use kebab-case "
             f"(lower-case letters, digits, hyphens), at most {ID_MAX} characters",
         )
-    if not raw.readable:
+    data = raw.mapping
+    if data is None:
         return out.findings, None, raw
-    data: dict[str, Any] = raw.front.data  # type: ignore[union-attr]
     meta = _check_schema(raw, data, out, today)
     _check_taxonomy(raw, data, taxonomy, out)
-    language = data.get("language") if isinstance(data.get("language"), str) else "en"
+    language = lang if isinstance(lang := data.get("language"), str) else "en"
     sections = split_sections(raw.body, raw.body_line, language)
     check_body(raw, sections, language, out)
     lesson = Lesson(raw.id, path, meta, raw.body, raw.body_line, sections) if meta is not None else None
@@ -241,8 +241,7 @@ def _check_taxonomy(raw: RawLesson, data: dict[str, Any], taxonomy: Taxonomy, ou
                 out.add(rule, f"{name}: '{value}' is not in the taxonomy{hint}", *_where(raw, (name, index)))
 
 
-def _check_references(raw: RawLesson, known_ids: Counter[str], out: Collector) -> None:
-    data: dict[str, Any] = raw.front.data  # type: ignore[union-attr]
+def _check_references(raw: RawLesson, data: dict[str, Any], known_ids: Counter[str], out: Collector) -> None:
     refs: list[tuple[str, Any, tuple[Any, ...]]] = [(name, data.get(name), (name,)) for name in ("superseded_by", "duplicate_of")]
     if isinstance(data.get("related"), list):
         refs += [("related", ref, ("related", i)) for i, ref in enumerate(data["related"])]

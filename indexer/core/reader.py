@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import safeyaml
 from .vocabulary import MAX_LESSON_BYTES, headings_for
@@ -53,7 +54,14 @@ class RawLesson:
 
     @property
     def readable(self) -> bool:
-        return self.front is not None and isinstance(self.front.data, dict)
+        return self.mapping is not None
+
+    @property
+    def mapping(self) -> dict[str, Any] | None:
+        """The front matter as a mapping of keys to values, or None when it could not be read as one."""
+        if self.front is not None and isinstance(self.front.data, dict):
+            return self.front.data
+        return None
 
     def line_of_offset(self, offset: int) -> tuple[int, int]:
         """1-based (line, col) in the file for a character offset into the body."""
@@ -140,7 +148,9 @@ def split_sections(body: str, body_line: int, language: str | None) -> list[Sect
     """Split a body at its level-2 headings. Text before the first heading is a section with key 'intro'."""
     known = {_norm_heading(text): key for key, text in headings_for(language).items()}
     sections: list[Section] = []
-    heading, key, start, buf = "", "intro", body_line, []
+    heading, start = "", body_line
+    key: str | None = "intro"
+    buf: list[str] = []
     for offset, (line, in_code) in enumerate(zip(body.split("\n"), code_mask(body))):
         if not in_code and line.startswith("## "):
             if key != "intro" or "".join(buf).strip():

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    _Base = yaml.SafeLoader
+else:  # the C loader when PyYAML was built with libyaml: the same rules, faster
+    _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BOOL = "tag:yaml.org,2002:bool"
 
 
-class StrictLoader(_Base):  # type: ignore[misc, valid-type]
+class StrictLoader(_Base):
     """SafeLoader with YAML 1.2 booleans."""
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from ..errors import ModelError
 
@@ -236,7 +237,9 @@ class OnnxEmbedder:
         self.tokenizer.enable_truncation(max_length=int(self.info["max_seq_length"]))
         self.tokenizer.no_padding()
         self.dimension = int(self.info["dimension"])
-        self._folder, self._session, self._error = folder, None, None
+        self._folder = folder
+        self._session: Any = None
+        self._error: Exception | None = None
         # not a daemon: the interpreter waits for it at exit instead of killing onnxruntime mid-way
         self._ready = threading.Thread(target=self._open, args=(onnx_file, threads, fast_start))
         self._ready.start()

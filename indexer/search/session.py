@@ -9,7 +9,7 @@ benchmarks all open sessions here; environment variables are read by them, never
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -165,18 +165,18 @@ class SearchSession:
         weight = self.settings.dense_weight if dense_weight is None else dense_weight
         return search(data, embedder, queries, filters, top_k, weight)
 
-    def similar(self, target: str, top: int = 5, exclude: set[str] | frozenset[str] = frozenset()) -> tuple[str, list[SimilarHit]]:
+    def similar(self, target: str, top: int = 5, exclude: Collection[str] = ()) -> tuple[str, list[SimilarHit]]:
         """Lessons close to `target`, an indexed lesson's id or a lesson file (even a draft): its id and the hits."""
-        from .similar import find_similar
+        from .similar import Tiers, find_similar
 
-        data, embedder = self.index, self.embedder
-        return find_similar(self.kb, data, embedder, target, self.settings, top, exclude=set(exclude))
+        lesson_id, hits = find_similar(self.kb, self.index, self.embedder, target, top + len(exclude), Tiers.of(self.settings))
+        return lesson_id, [hit for hit in hits if hit.id not in exclude][:top]
 
     def similar_to_text(self, text: str, technologies: list[str], top: int = 3) -> list[SimilarHit]:
         """The lessons closest to a few words (a new lesson's title and summary), whatever their score."""
-        from .similar import similar_to_text
+        from .similar import Tiers, similar_to_text
 
-        return similar_to_text(self.index, self.embedder, text, technologies, self.settings, top)
+        return similar_to_text(self.index, self.embedder, text, technologies, top, Tiers.of(self.settings))
 
     def related(self, shown: set[str], k: int = 5) -> dict[str, list[str]]:
         """The k nearest published lessons of every lesson in `shown`: the site's related lessons."""

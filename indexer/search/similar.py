@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from ..core.kb import KnowledgeBase
 from ..core.settings import Settings
 from ..core.vocabulary import HIDDEN_STATUSES
 from ..errors import UsageError
+from .build import Embedder
 from .passages import lesson_passages
 from .store import IndexData
 
@@ -39,8 +40,20 @@ class SimilarHit:
 MEANING_WEIGHT = 0.8  # the rest is shared technologies; calibrated on the starter corpus (docs/how-search-works.md)
 
 
+@dataclass(frozen=True)
+class Tiers:
+    """Scores from which a lesson is a likely duplicate, and from which it is related at all."""
+
+    duplicate: float
+    related: float
+
+    @classmethod
+    def of(cls, settings: Settings) -> Tiers:
+        return cls(settings.duplicate_threshold, settings.related_threshold)
+
+
 def similar_to_vector(
-    data: IndexData, vector: np.ndarray, technologies: Sequence[str], exclude: set[str], top: int, duplicate: float, related: float
+    data: IndexData, vector: np.ndarray, technologies: Sequence[str], exclude: Collection[str], top: int, tiers: Tiers
 ) -> list[SimilarHit]:
     """Lessons closest to a lesson, scored 0.8 x cosine of lesson vectors + 0.2 x overlap (Jaccard) of technologies.
 
@@ -60,32 +73,24 @@ def similar_to_vector(
         other = set(data.facets["technologies"][row])
         overlap = len(techs & other) / len(techs | other) if techs | other else 0.0
         score = MEANING_WEIGHT * float(c) + (1 - MEANING_WEIGHT) * overlap
-        if score >= related:
+        if score >= tiers.related:
             scored.append((score, row))
     scored.sort(key=lambda item: -item[0])
-    hits = []
-    for score, row in scored[:top]:
-        rec = data.record(row)
-        hits.append(
-            SimilarHit(
-                rec["id"],
-                rec["title"],
-                rec["path"],
-                round(score, 4),
-                "likely duplicate" if score >= duplicate else "related",
-                rec["outcome"],
-                rec["sector"],
-                rec["summary"],
-            )
-        )
-    return hits
+    return [_hit(data, row, score, tiers) for score, row in scored[:top]]
 
 
-def lesson_vector(data: IndexData, lesson_id: str) -> np.ndarray:
+def _hit(data: IndexData, row: int, score: float, tiers: Tiers) -> SimilarHit:
+    rec = data.record(row)
+    tier = "likely duplicate" if score >= tiers.duplicate else "related"
+    return SimilarHit(rec["id"], rec["title"], rec["path"], round(score, 4), tier, rec["outcome"], rec["sector"], rec["summary"])
+
+
+def indexed_vector(data: IndexData, lesson_id: str) -> tuple[np.ndarray, list[str]]:
+    """An indexed lesson's vector (the unit-length mean of its passages) and its technologies."""
     row = data.row_of(lesson_id)
     if row is None:
         raise UsageError(f"no indexed lesson with id '{lesson_id}'")
-    return data.lesson_vectors.reconstruct(row)
+    return data.lesson_vectors.reconstruct(row), list(data.facets["technologies"][row])
 
 
 def centroid(vectors: np.ndarray) -> np.ndarray:
@@ -94,23 +99,18 @@ def centroid(vectors: np.ndarray) -> np.ndarray:
 
 
 def find_similar(
-    kb: KnowledgeBase, data: IndexData, embedder: Any, target: str, settings: Settings, top: int, exclude: set[str] = frozenset()
+    kb: KnowledgeBase, data: IndexData, embedder: Embedder, target: str, top: int, tiers: Tiers
 ) -> tuple[str, list[SimilarHit]]:
-    """Similar lessons for `target` (an indexed id or a file path); the target's own id is always excluded."""
-    path = Path(target)
-    if target.endswith(".md") or path.exists():
-        vector, lesson_id, technologies = draft_vector(kb, embedder, path)
+    """Similar lessons for `target`, an indexed lesson's id or a lesson file (even a draft); its own id is left out."""
+    if target.endswith(".md") or Path(target).exists():
+        vector, lesson_id, technologies = draft_vector(kb, embedder, Path(target))
     else:
         lesson_id = target
-        vector = lesson_vector(data, target)
-        technologies = data.facets["technologies"][data.row_of(target)]  # type: ignore[index]
-    hits = similar_to_vector(
-        data, vector, technologies, {lesson_id, *exclude}, top, settings.duplicate_threshold, settings.related_threshold
-    )
-    return lesson_id, hits
+        vector, technologies = indexed_vector(data, target)
+    return lesson_id, similar_to_vector(data, vector, technologies, {lesson_id}, top, tiers)
 
 
-def draft_vector(kb: KnowledgeBase, embedder: Any, path: Path):
+def draft_vector(kb: KnowledgeBase, embedder: Embedder, path: Path) -> tuple[np.ndarray, str, list[str]]:
     """Embed a lesson file that may not be in the index (its errors other than schema ones are tolerated)."""
     if not path.is_file():
         raise UsageError(f"{path}: no such lesson file")
@@ -119,15 +119,13 @@ def draft_vector(kb: KnowledgeBase, embedder: Any, path: Path):
         first = next((f.format() for f in findings if f.level == "error"), f"{path}: unreadable")
         raise UsageError(f"cannot compare {path}: fix its front matter first ({first})")
     passages = lesson_passages(lesson, kb.taxonomy)
-    return centroid(embedder.encode([p.embed_text for p in passages])), lesson.id, lesson.meta.technologies
+    return centroid(embedder.encode([p.embed_text for p in passages])), lesson.id, list(lesson.meta.technologies)
 
 
-def similar_to_text(
-    data: IndexData, embedder: Any, text: str, technologies: list[str], settings: Settings, top: int = 3
-) -> list[SimilarHit]:
+def similar_to_text(data: IndexData, embedder: Embedder, text: str, technologies: list[str], top: int, tiers: Tiers) -> list[SimilarHit]:
     """The lessons closest to a few words (a new lesson's title and summary), whatever their score."""
     vector = embedder.encode([text])[0]
-    return similar_to_vector(data, vector, technologies, set(), top, settings.duplicate_threshold, -1.0)
+    return similar_to_vector(data, vector, technologies, set(), top, Tiers(tiers.duplicate, -1.0))
 
 
 def related_lessons(data: IndexData, shown: set[str], k: int = 5) -> dict[str, list[str]]:

@@ -56,6 +56,7 @@ def _namer(taxonomy: Taxonomy) -> Callable[[str, str], str]:
         if facet == "company_size":
             return SIZE_LABELS.get(value, value)
         return value
+
     return name
 
 
@@ -92,27 +93,35 @@ def lesson_list(page: str, lessons: list[Lesson], names: Callable[[str, str], st
     for lesson in lessons:
         meta = lesson.meta
         facts = " · ".join(esc(x) for x in (names("sector", meta.sector), meta.company_size, meta.country or "", str(meta.date.year)) if x)
-        items.append(f'<li><a class="lesson-link" href="{esc(href(page, f"lessons/{lesson.id}.md"))}">{esc(meta.title)}</a> '
-                     f'{badge(meta.outcome)} <span class="lesson-facts">{facts}</span>'
-                     f'<br><span class="lesson-summary">{esc(one_line(meta.summary))}</span></li>')
+        items.append(
+            f'<li><a class="lesson-link" href="{esc(href(page, f"lessons/{lesson.id}.md"))}">{esc(meta.title)}</a> '
+            f'{badge(meta.outcome)} <span class="lesson-facts">{facts}</span>'
+            f'<br><span class="lesson-summary">{esc(one_line(meta.summary))}</span></li>'
+        )
     return '<ul class="lesson-list">\n' + "\n".join(items) + "\n</ul>"
 
 
-def lesson_page(lesson: Lesson, related: list[Lesson], by_id: dict[str, Lesson], names: Callable[[str, str], str],
-                options: SiteOptions, full_text: bool) -> str:
+def lesson_page(
+    lesson: Lesson, related: list[Lesson], by_id: dict[str, Lesson], names: Callable[[str, str], str], options: SiteOptions, full_text: bool
+) -> str:
     """One lesson: banners, metadata card, sanitised body, related lessons, edit and contribute links."""
     page = f"lessons/{lesson.id}.md"
     meta = lesson.meta
     parts = [_front(meta.title, meta.summary), f'<h1 class="lesson-title">{esc(meta.title)}</h1>', ""]
     if meta.status == "superseded":
         successor = by_id.get(meta.superseded_by or "")
-        target = (f' by <a href="{esc(href(page, f"lessons/{successor.id}.md"))}">{esc(successor.meta.title)}</a>'
-                  if successor else "")
-        parts += [f'<div class="admonition warning lesson-banner"><p class="admonition-title">Superseded</p>'
-                  f"<p>This lesson has been replaced{target}.</p></div>", ""]
+        target = f' by <a href="{esc(href(page, f"lessons/{successor.id}.md"))}">{esc(successor.meta.title)}</a>' if successor else ""
+        parts += [
+            f'<div class="admonition warning lesson-banner"><p class="admonition-title">Superseded</p>'
+            f"<p>This lesson has been replaced{target}.</p></div>",
+            "",
+        ]
     if meta.sample:
-        parts += ['<div class="admonition info lesson-banner"><p class="admonition-title">Illustrative lesson</p>'
-                  "<p>This is a sample lesson about a fictional company, written to show what lessons look like.</p></div>", ""]
+        parts += [
+            '<div class="admonition info lesson-banner"><p class="admonition-title">Illustrative lesson</p>'
+            "<p>This is a sample lesson about a fictional company, written to show what lessons look like.</p></div>",
+            "",
+        ]
     parts += [_card(page, lesson, names), "", f'<p class="lesson-summary-lead">{esc(meta.summary)}</p>', ""]
     exclude = "" if full_text else " data-search-exclude"
     parts += [f'<div class="lesson-body" lang="{esc(meta.language)}"{exclude}>', render_body(lesson.body), "</div>", ""]
@@ -133,7 +142,10 @@ def _card(page: str, lesson: Lesson, names: Callable[[str, str], str]) -> str:
     meta = lesson.meta
     rows: list[tuple[str, str]] = [
         ("Sector", f'<a href="{esc(_facet_link(page, "sector", meta.sector))}">{esc(names("sector", meta.sector))}</a>'),
-        ("Company size", f'<a href="{esc(_facet_link(page, "company_size", meta.company_size))}">{esc(names("company_size", meta.company_size))}</a>'),
+        (
+            "Company size",
+            f'<a href="{esc(_facet_link(page, "company_size", meta.company_size))}">{esc(names("company_size", meta.company_size))}</a>',
+        ),
     ]
     if meta.country:
         rows.append(("Country", f'<a href="{esc(_facet_link(page, "country", meta.country))}">{esc(meta.country)}</a>'))
@@ -160,73 +172,115 @@ def _card(page: str, lesson: Lesson, names: Callable[[str, str], str]) -> str:
 
 def browse_index(groups: dict[str, dict[str, list[Lesson]]], names: Callable[[str, str], str]) -> str:
     page = "browse/index.md"
-    parts = [_front("Browse the lessons", searchable=False), '<h1>Browse the lessons</h1>', ""]
+    parts = [_front("Browse the lessons", searchable=False), "<h1>Browse the lessons</h1>", ""]
     for facet, values in groups.items():
-        links = ", ".join(f'<a href="{esc(_facet_link(page, facet, v))}">{esc(names(facet, v))}</a> ({len(m)})'
-                          for v, m in list(values.items())[:12])
-        parts += [f'<h2><a href="{esc(href(page, f"browse/{FACETS[facet].url}/index.md"))}">{esc(FACETS[facet].plural)}</a></h2>',
-                  f"<p>{links or 'None yet.'}</p>", ""]
+        links = ", ".join(
+            f'<a href="{esc(_facet_link(page, facet, v))}">{esc(names(facet, v))}</a> ({len(m)})' for v, m in list(values.items())[:12]
+        )
+        parts += [
+            f'<h2><a href="{esc(href(page, f"browse/{FACETS[facet].url}/index.md"))}">{esc(FACETS[facet].plural)}</a></h2>',
+            f"<p>{links or 'None yet.'}</p>",
+            "",
+        ]
     return "\n".join(parts)
 
 
 def facet_index(facet: str, values: dict[str, list[Lesson]], names: Callable[[str, str], str]) -> str:
     page = f"browse/{FACETS[facet].url}/index.md"
     title = f"Lessons by {FACETS[facet].plural.lower()}"
-    items = "".join(f'<li><a href="{esc(_facet_link(page, facet, v))}">{esc(names(facet, v))}</a> '
-                    f'<span class="lesson-count">{len(m)}</span></li>' for v, m in values.items())
+    items = "".join(
+        f'<li><a href="{esc(_facet_link(page, facet, v))}">{esc(names(facet, v))}</a> <span class="lesson-count">{len(m)}</span></li>'
+        for v, m in values.items()
+    )
     return "\n".join([_front(title, searchable=False), f"<h1>{esc(title)}</h1>", "", f'<ul class="facet-list">{items}</ul>', ""])
 
 
 def facet_page(facet: str, value: str, members: list[Lesson], names: Callable[[str, str], str]) -> str:
     page = f"browse/{FACETS[facet].url}/{_slug(value)}.md"
     title = f"{FACETS[facet].singular}: {names(facet, value)}"
-    outcomes = Counter(lesson.meta.outcome for lesson in members)
+    outcomes: Counter[str] = Counter(lesson.meta.outcome for lesson in members)
     mix = " ".join(f"{badge(o)} {outcomes[o]}" for o in OUTCOMES if outcomes[o])
     up = href(page, f"browse/{FACETS[facet].url}/index.md")
-    return "\n".join([_front(title, searchable=False), f"<h1>{esc(title)}</h1>", "",
-                      f'<p>{len(members)} lesson(s). {mix} · <a href="{esc(up)}">All {esc(FACETS[facet].plural.lower())}</a></p>', "",
-                      lesson_list(page, members, names), ""])
+    return "\n".join(
+        [
+            _front(title, searchable=False),
+            f"<h1>{esc(title)}</h1>",
+            "",
+            f'<p>{len(members)} lesson(s). {mix} · <a href="{esc(up)}">All {esc(FACETS[facet].plural.lower())}</a></p>',
+            "",
+            lesson_list(page, members, names),
+            "",
+        ]
+    )
 
 
-def home_page(shown: list[Lesson], groups: dict[str, dict[str, list[Lesson]]], names: Callable[[str, str], str],
-              options: SiteOptions) -> str:
+def home_page(
+    shown: list[Lesson], groups: dict[str, dict[str, list[Lesson]]], names: Callable[[str, str], str], options: SiteOptions
+) -> str:
     page = "index.md"
     outcomes = groups["outcome"]
-    mix = " ".join(f'{badge(o, _facet_link(page, "outcome", o))} {len(outcomes.get(o, []))}' for o in OUTCOMES if outcomes.get(o))
-    parts = [_front(options.site_name), "<h1>Has anyone tried this?</h1>", "",
-             "<p>Lessons learned by small and medium businesses when they adopt technology: what they chose, what it cost, "
-             "what went wrong and what they would do differently. Failures are as welcome as successes: they are often the most "
-             "useful lessons.</p>", "",
-             f'<p class="lesson-stats"><strong id="lesson-count">{len(shown)}</strong> lessons from '
-             f'<strong>{len(groups["sector"])}</strong> sectors about <strong>{len(groups["technology"])}</strong> technologies.</p>', "",
-             '<p class="lesson-search-cta"><label class="md-button md-button--primary" for="__search">'
-             "Has anyone tried this? Search the lessons</label></p>", "",
-             "<h2>Most common outcomes</h2>", f'<p class="lesson-outcomes">{mix}</p>', "",
-             "<h2>Latest lessons</h2>", lesson_list(page, shown[: options.latest], names), "",
-             f'<p><a href="{esc(href(page, "browse/index.md"))}">Browse all lessons</a> · '
-             f'<a href="{esc(href(page, "stats.md"))}">Statistics</a> · '
-             f'<a href="{esc(href(page, "feed.xml"))}" type="application/atom+xml">Feed of the latest lessons</a> · '
-             f'<a href="{esc(href(page, options.contributing_page))}">Add your own experience</a></p>', ""]
+    mix = " ".join(f"{badge(o, _facet_link(page, 'outcome', o))} {len(outcomes.get(o, []))}" for o in OUTCOMES if outcomes.get(o))
+    parts = [
+        _front(options.site_name),
+        "<h1>Has anyone tried this?</h1>",
+        "",
+        "<p>Lessons learned by small and medium businesses when they adopt technology: what they chose, what it cost, "
+        "what went wrong and what they would do differently. Failures are as welcome as successes: they are often the most "
+        "useful lessons.</p>",
+        "",
+        f'<p class="lesson-stats"><strong id="lesson-count">{len(shown)}</strong> lessons from '
+        f"<strong>{len(groups['sector'])}</strong> sectors about <strong>{len(groups['technology'])}</strong> technologies.</p>",
+        "",
+        '<p class="lesson-search-cta"><label class="md-button md-button--primary" for="__search">'
+        "Has anyone tried this? Search the lessons</label></p>",
+        "",
+        "<h2>Most common outcomes</h2>",
+        f'<p class="lesson-outcomes">{mix}</p>',
+        "",
+        "<h2>Latest lessons</h2>",
+        lesson_list(page, shown[: options.latest], names),
+        "",
+        f'<p><a href="{esc(href(page, "browse/index.md"))}">Browse all lessons</a> · '
+        f'<a href="{esc(href(page, "stats.md"))}">Statistics</a> · '
+        f'<a href="{esc(href(page, "feed.xml"))}" type="application/atom+xml">Feed of the latest lessons</a> · '
+        f'<a href="{esc(href(page, options.contributing_page))}">Add your own experience</a></p>',
+        "",
+    ]
     return "\n".join(parts)
 
 
 def stats_page(shown: list[Lesson], groups: dict[str, dict[str, list[Lesson]]], names: Callable[[str, str], str]) -> str:
     sectors = [(names("sector", s), len(m)) for s, m in groups["sector"].items()]
     techs = sorted(groups["technology"].items(), key=lambda kv: (-len(kv[1]), kv[0]))[:20]
-    mix = [(names("technology", t), dict(Counter(lesson.meta.outcome for lesson in m))) for t, m in techs]
+    mix: list[tuple[str, dict[str, int]]] = [(names("technology", t), dict(Counter(lesson.meta.outcome for lesson in m))) for t, m in techs]
     mix.sort(key=lambda row: -(row[1].get("failure", 0) + row[1].get("abandoned", 0)) / max(sum(row[1].values()), 1))
-    buckets = [("under €1k", 0, 1e3), ("€1k-5k", 1e3, 5e3), ("€5k-20k", 5e3, 2e4), ("€20k-100k", 2e4, 1e5),
-               ("€100k and more", 1e5, float("inf"))]
+    buckets = [
+        ("under €1k", 0, 1e3),
+        ("€1k-5k", 1e3, 5e3),
+        ("€5k-20k", 5e3, 2e4),
+        ("€20k-100k", 2e4, 1e5),
+        ("€100k and more", 1e5, float("inf")),
+    ]
     costs = [lesson.meta.cost_eur for lesson in shown if lesson.meta.cost_eur is not None]
     cost_rows = [(label, sum(lo <= c < hi for c in costs)) for label, lo, hi in buckets]
     years = sorted((y, len(m)) for y, m in groups["year"].items())
     charts = [
         ("Lessons per sector", bar_chart("sectors", "Lessons per sector", "Number of lessons in each sector.", sectors)),
-        ("Which technologies fail most often", stacked_chart(
-            "outcomes", "Outcome mix per technology", "Share of each outcome among the lessons of the 20 most common "
-            "technologies, those with the most failures and abandoned projects first.", mix, list(OUTCOMES))),
-        ("What projects cost", bar_chart("costs", "Lessons by total cost",
-                                         f"Number of lessons per cost band ({len(costs)} lessons give a cost).", cost_rows)),
+        (
+            "Which technologies fail most often",
+            stacked_chart(
+                "outcomes",
+                "Outcome mix per technology",
+                "Share of each outcome among the lessons of the 20 most common "
+                "technologies, those with the most failures and abandoned projects first.",
+                mix,
+                list(OUTCOMES),
+            ),
+        ),
+        (
+            "What projects cost",
+            bar_chart("costs", "Lessons by total cost", f"Number of lessons per cost band ({len(costs)} lessons give a cost).", cost_rows),
+        ),
         ("Lessons per year", bar_chart("years", "Lessons per year", "Number of lessons written each year.", years)),
     ]
     parts = [_front("Statistics"), "<h1>Statistics</h1>", "", f"<p>{len(shown)} published lessons.</p>", ""]
