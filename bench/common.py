@@ -15,8 +15,8 @@ def make_knowledge_base(root: Path, count: int, seed: int = 7, distinct_titles: 
     With distinct_titles=False, lessons built on the same starter lesson share its title, so many
     passages repeat word for word and the indexer embeds each distinct passage once.
     """
-    from indexer.checks import check_knowledge_base
-    from indexer.kb import find_root
+    from indexer.core.check import check_knowledge_base
+    from indexer.core.kb import find_root
 
     starter = check_knowledge_base(find_root(explicit=REPO)).lessons
     english = [lesson for lesson in starter if lesson.meta.language == "en"]

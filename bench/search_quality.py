@@ -23,10 +23,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from indexer.kb import find_root  # noqa: E402
-from indexer.settings import load_settings  # noqa: E402
-
-from indexer import engine, search  # noqa: E402
+from indexer.core.kb import find_root  # noqa: E402
+from indexer.core.settings import load_settings  # noqa: E402
+from indexer.search.evaluate import evaluate  # noqa: E402
+from indexer.search.rank import fuse, lesson_dense_scores  # noqa: E402
+from indexer.search.session import open_session  # noqa: E402
 
 WEIGHTS = (0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
 
@@ -50,8 +51,8 @@ def run_set(name: str, data_dir: Path, work: Path) -> dict[str, dict]:
         subprocess.run([sys.executable, str(data_dir.parent / "to_kb.py"), str(data_dir), str(kb_dir)], check=True)
         (kb_dir / "lessons" / "taxonomy.yml").write_text((REPO / "lessons" / "taxonomy.yml").read_text())
     kb = find_root(explicit=kb_dir)
-    embedder, identity = engine.open_embedder(kb, "bundled", print)
-    data = engine.ready_index(kb, embedder, identity, log=print)
+    session = open_session(kb, load_settings(kb_dir), model="bundled", log=print)
+    data, embedder = session.index, session.embedder
     queries = [json.loads(line) for line in (kb_dir / "queries.jsonl").read_text().splitlines() if line.strip()]
     qrels: dict[str, dict[str, int]] = {}
     for line in (kb_dir / "qrels.tsv").read_text().splitlines():
@@ -59,7 +60,7 @@ def run_set(name: str, data_dir: Path, work: Path) -> dict[str, dict]:
             q, d, g = line.split("\t")[:3]
             qrels.setdefault(q, {})[d] = int(float(g))
     ids = [rec["id"] for rec in data.lessons]
-    dense, _ = search.lesson_dense_scores(data, embedder.encode([q["text"] for q in queries]))
+    dense, _ = lesson_dense_scores(data, embedder.encode([q["text"] for q in queries]))
     allowed = np.ones(len(ids), dtype=bool)
     systems: dict[str, dict[str, list[str]]] = {"bm25": {}, "dense": {}, "rrf-equal": {}}
     systems.update({f"convex-{w}": {} for w in WEIGHTS})
@@ -69,8 +70,8 @@ def run_set(name: str, data_dir: Path, work: Path) -> dict[str, dict]:
         systems["dense"][q["id"]] = _rank(dense[qi], ids)
         systems["rrf-equal"][q["id"]] = _rank(_rrf(dense[qi], kw), ids)
         for w in WEIGHTS:
-            systems[f"convex-{w}"][q["id"]] = _rank(search.fuse(dense[qi], kw, allowed, w), ids)
-    return {system: search.evaluate(rankings, qrels).to_dict() for system, rankings in systems.items()}
+            systems[f"convex-{w}"][q["id"]] = _rank(fuse(dense[qi], kw, allowed, w), ids)
+    return {system: evaluate(rankings, qrels).to_dict() for system, rankings in systems.items()}
 
 
 def main() -> None:

@@ -39,7 +39,7 @@ import json, os, sys
 os.environ["HF_HUB_OFFLINE"] = "1"
 import faiss
 from sentence_transformers import SentenceTransformer
-from indexer.embed import bundled_model_dir
+from indexer.search.embedding import bundled_model_dir
 root = sys.argv[1]
 index_dir = os.path.join(root, ".lessons", "index")
 gen = open(os.path.join(index_dir, "CURRENT")).read().strip()
@@ -72,24 +72,23 @@ def peak_rss_mb(cmd: list[str], env: dict[str, str]) -> float:
 
 def encoding_throughput(root: Path, cache: Path, sample: int) -> dict[str, float]:
     """ONNX (what the indexer uses) versus plain sentence-transformers on the same distinct passages, in this process."""
-    from indexer.checks import check_knowledge_base
-    from indexer.kb import find_root
-    from indexer.passages import lesson_passages
-
-    from indexer import embed
+    from indexer.core.check import check_knowledge_base
+    from indexer.core.kb import find_root
+    from indexer.search import embedding
+    from indexer.search.passages import lesson_passages
 
     kb = find_root(explicit=root)
     files = kb.lesson_files()[:400]
     texts = list(
         dict.fromkeys(p.embed_text for lesson in check_knowledge_base(kb, files).lessons for p in lesson_passages(lesson, kb.taxonomy))
     )[:sample]
-    source = embed.resolve_model("bundled")
-    onnx = embed.OnnxEmbedder(embed.ensure_onnx(source, cache))
+    source = embedding.resolve_model("bundled")
+    onnx = embedding.OnnxEmbedder(embedding.ensure_onnx(source, cache))
     start = time.perf_counter()
     onnx.encode(texts)
     onnx_rate = len(texts) / (time.perf_counter() - start)
     import_start = time.perf_counter()
-    model = embed.load_sentence_transformer(source)
+    model = embedding.load_sentence_transformer(source)
     st_load = time.perf_counter() - import_start
     start = time.perf_counter()
     model.encode(texts, batch_size=32, normalize_embeddings=True)

@@ -19,24 +19,23 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from indexer.kb import find_root  # noqa: E402
-from indexer.settings import load_settings  # noqa: E402
-from indexer.similar import draft_vector  # noqa: E402
-
-from indexer import engine, search  # noqa: E402
+from indexer.core.kb import find_root  # noqa: E402
+from indexer.core.settings import load_settings  # noqa: E402
+from indexer.search.session import open_session  # noqa: E402
+from indexer.search.similar import MEANING_WEIGHT, Tiers, draft_vector, similar_to_vector  # noqa: E402
 
 
 def main() -> None:
     kb = find_root(explicit=REPO)
     settings = load_settings(REPO)
-    embedder, identity = engine.open_embedder(kb, "bundled", print)
-    data = engine.ready_index(kb, embedder, identity, log=print)
+    session = open_session(kb, settings, model="bundled", log=print)
+    data, embedder = session.index, session.embedder
     vectors = data.lesson_vectors.reconstruct_n(0, data.lesson_vectors.ntotal)
     recs = data.lessons
     n = len(recs)
     techs = [set(r["technologies"]) for r in recs]
     overlap = np.array([[len(techs[i] & techs[j]) / len(techs[i] | techs[j]) for j in range(n)] for i in range(n)])
-    score = search.MEANING_WEIGHT * (vectors @ vectors.T) + (1 - search.MEANING_WEIGHT) * overlap
+    score = MEANING_WEIGHT * (vectors @ vectors.T) + (1 - MEANING_WEIGHT) * overlap
     ids = [r["id"] for r in recs]
     pairs = {tuple(sorted((i, ids.index(o)))) for i, r in enumerate(recs) for o in r.get("related", []) if o in ids}
     same = sorted(score[i, j] for i, j in pairs if recs[i]["language"] == recs[j]["language"])
@@ -61,7 +60,7 @@ def main() -> None:
             body = [line.replace(" we ", " our team ") for line in lines[body_start:-4]]
             draft.write_text("\n".join(lines[:body_start] + body) + "\n", encoding="utf-8")
             vector, _, technologies = draft_vector(kb, embedder, draft)
-            hits = search.similar_to_vector(data, vector, technologies, {f"resubmitted-{rec['id']}"}, 1, dup, rel)
+            hits = similar_to_vector(data, vector, technologies, {f"resubmitted-{rec['id']}"}, 1, Tiers(dup, rel))
             copies.append(hits[0].score if hits and hits[0].id == rec["id"] else 0.0)
     print(
         f"resubmitted copies against their original: min {min(copies):.3f}, median {np.median(copies):.3f}; "

@@ -17,6 +17,7 @@ from ..core.vocabulary import (
     OUTCOMES,
     SECTION_GUIDANCE,
     SECTION_HEADINGS,
+    SHORT_TEXT_MAX,
     SIZE_LABELS,
     SIZES,
     TITLE_MAX,
@@ -189,7 +190,7 @@ def lesson_from_issue(body: str, taxonomy: Taxonomy, today: dt.date | None = Non
     if choice.get("would_do_again"):
         front["would_do_again"] = choice["would_do_again"]
     named = "[x]" in answers["consent"].lower() and answers["contributor"].strip()
-    front["contributor"] = re.sub(r"\s+", " ", answers["contributor"]).strip()[:120] if named else "anonymous"
+    front["contributor"] = re.sub(r"\s+", " ", answers["contributor"]).strip()[:SHORT_TEXT_MAX] if named else "anonymous"
     headings = headings_for(language)
     lines = ["---", *(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in front.items()), "---", ""]
     for key in SECTION_KEYS:

@@ -18,6 +18,7 @@ from ..core.vocabulary import (
     OPTIONAL_SECTIONS,
     OUTCOMES,
     SIZES,
+    SLUG_WORD,
     SUMMARY_MAX,
     SUMMARY_MIN,
     TITLE_MAX,
@@ -34,7 +35,7 @@ SCHEMA_FILE = Path("schema") / "lesson.schema.json"
 def slugify(title: str, limit: int = ID_MAX) -> str:
     """A kebab-case lesson id from a title: accents dropped, words joined by hyphens, cut at a word boundary."""
     ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii").lower()
-    words = re.findall(r"[a-z0-9]+", ascii_text)
+    words = re.findall(SLUG_WORD, ascii_text)
     slug = ""
     for word in words:
         candidate = f"{slug}-{word}" if slug else word

@@ -14,7 +14,9 @@ from .vocabulary import (
     COUNTRIES,
     LANGUAGE_PATTERN,
     MAX_TECHNOLOGIES,
+    REGION_MAX,
     SCHEMA_VERSION,
+    SHORT_TEXT_MAX,
     SLUG_PATTERN,
     SUMMARY_MAX,
     SUMMARY_MIN,
@@ -80,7 +82,7 @@ def _number(value: Any) -> Any:
 Slug = Annotated[str, BeforeValidator(_slug)]
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 Number = Annotated[float, BeforeValidator(_number), Field(ge=0)]
-ShortText = Annotated[str, Field(min_length=1, max_length=120)]
+ShortText = Annotated[str, Field(min_length=1, max_length=SHORT_TEXT_MAX)]
 
 
 class FrontMatter(BaseModel):
@@ -100,7 +102,7 @@ class FrontMatter(BaseModel):
     ]
     outcome: Annotated[Outcome, Field(description="How it turned out.")]
     country: Annotated[str | None, BeforeValidator(_country), Field(description="ISO 3166-1 alpha-2 code.")] = None
-    region: Annotated[str | None, Field(max_length=100)] = None
+    region: Annotated[str | None, Field(max_length=REGION_MAX)] = None
     language: Annotated[str, BeforeValidator(_language), Field(description="BCP 47 tag of the lesson's text.")] = "en"
     business_function: list[Slug] = []
     adoption_phase: AdoptionPhase | None = None
@@ -110,7 +112,7 @@ class FrontMatter(BaseModel):
     would_do_again: WouldDoAgain | None = None
     products: list[ShortText] = []
     tags: list[Slug] = []
-    contributor: Annotated[str | None, Field(max_length=120, description="A name, an organisation or 'anonymous'.")] = None
+    contributor: Annotated[str | None, Field(max_length=SHORT_TEXT_MAX, description="A name, an organisation or 'anonymous'.")] = None
     status: Status = "published"
     superseded_by: Slug | None = None
     duplicate_of: Slug | None = None

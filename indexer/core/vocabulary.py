@@ -45,12 +45,15 @@ WOULD_DO_AGAIN_LABELS: dict[str, str] = {"yes": "Yes", "no": "No", "with-changes
 
 # --- patterns and limits ----------------------------------------------------------------------------------
 
-SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"  # lesson ids, sectors, technologies, tags: kebab-case
+SLUG_WORD = r"[a-z0-9]+"  # what a slug is made of: lower-case ASCII letters and digits
+SLUG_PATTERN = rf"^{SLUG_WORD}(-{SLUG_WORD})*$"  # lesson ids, sectors, technologies, tags: kebab-case
 SLUG_RE = re.compile(SLUG_PATTERN)
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"  # BCP 47 tags such as en, es, pt-BR
 ID_MAX = 80  # characters of a lesson id (its file name without .md)
 TITLE_MIN, TITLE_MAX = 10, 120
 SUMMARY_MIN, SUMMARY_MAX = 30, 400
+SHORT_TEXT_MAX = 120  # a product name, a contributor's name
+REGION_MAX = 100
 MAX_LESSON_BYTES = 256 * 1024
 MIN_BODY_WORDS = 120
 MAX_TECHNOLOGIES = 10
