@@ -141,8 +141,6 @@ def _export(source: ModelSource, out: Path) -> None:
 
 
 def _export_quietly(source: ModelSource, out: Path) -> None:
-    import torch
-
     try:
         from transformers.utils import logging as hf_logging
 
@@ -150,11 +148,28 @@ def _export_quietly(source: ModelSource, out: Path) -> None:
     except ImportError:
         pass
     model = load_sentence_transformer(source)
-    transformer = model[0]
-    hf_model = transformer.auto_model.eval()
-    max_len = int(model.max_seq_length)
-    # The export reproduces mean pooling and L2 normalisation, what all-MiniLM-L6-v2 and most
-    # sentence-transformers models use; anything else would give different vectors, so it is refused.
+    _refuse_other_pooling(model, source)
+    _export_graph(model, source, out / "model.onnx")
+    model.tokenizer.save_pretrained(str(out / "hf-tokenizer"))
+    shutil.copy(out / "hf-tokenizer" / "tokenizer.json", out / "tokenizer.json")
+    shutil.rmtree(out / "hf-tokenizer")
+    dim = int(model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") else model.get_sentence_embedding_dimension())
+    info = {
+        "model": source.name,
+        "sha256": source.sha256,
+        "dimension": dim,
+        "max_seq_length": int(model.max_seq_length),
+        "do_lower_case": bool(getattr(model[0], "do_lower_case", False)),
+        "export_version": EXPORT_VERSION,
+        "onnx_sha256": file_sha256(out / "model.onnx"),
+        "onnx_size": (out / "model.onnx").stat().st_size,
+    }
+    (out / "export.json").write_text(json.dumps(info, indent=2))
+
+
+def _refuse_other_pooling(model: Any, source: ModelSource) -> None:
+    """The export reproduces mean pooling and L2 normalisation, what all-MiniLM-L6-v2 and most sentence-transformers
+    models use; anything else would give different vectors, so it is refused."""
     kinds = [type(module).__name__ for module in model]
     pooling = model[1] if len(model) > 1 else None
     mode = getattr(pooling, "pooling_mode", None)  # sentence-transformers 6; 5.x has pooling_mode_mean_tokens
@@ -162,14 +177,19 @@ def _export_quietly(source: ModelSource, out: Path) -> None:
     if kinds[:3] != ["Transformer", "Pooling", "Normalize"] or not mean:
         raise ModelError(f"model '{source.name}' does not use mean pooling with normalisation; only such models can be exported")
 
-    class Pooled(torch.nn.Module):
-        """The transformer plus sentence-transformers' mean pooling and L2 normalisation, in one graph."""
 
+def _export_graph(model: Any, source: ModelSource, target: Path) -> None:
+    """Write the transformer plus mean pooling and normalisation as one ONNX graph with dynamic batch and length."""
+    import torch
+
+    hf_model = model[0].auto_model.eval()
+
+    class Pooled(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.hf = hf_model
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
             hidden = self.hf(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
@@ -187,28 +207,13 @@ def _export_quietly(source: ModelSource, out: Path) -> None:
         torch.onnx.export(
             Pooled().eval(),
             tuple(sample[name] for name in names),
-            str(out / "model.onnx"),
+            str(target),
             input_names=names,
             output_names=["embedding"],
             dynamic_axes=axes,
             opset_version=17,
             dynamo=False,
         )
-    model.tokenizer.save_pretrained(str(out / "hf-tokenizer"))
-    shutil.copy(out / "hf-tokenizer" / "tokenizer.json", out / "tokenizer.json")
-    shutil.rmtree(out / "hf-tokenizer")
-    dim = int(model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") else model.get_sentence_embedding_dimension())
-    info = {
-        "model": source.name,
-        "sha256": source.sha256,
-        "dimension": dim,
-        "max_seq_length": max_len,
-        "do_lower_case": bool(getattr(transformer, "do_lower_case", False)),
-        "export_version": EXPORT_VERSION,
-        "onnx_sha256": file_sha256(out / "model.onnx"),
-        "onnx_size": (out / "model.onnx").stat().st_size,
-    }
-    (out / "export.json").write_text(json.dumps(info, indent=2))
 
 
 class OnnxEmbedder:

@@ -162,21 +162,12 @@ def search(
         n = int(allowed.sum())
         order = np.argsort(-fused, kind="stable")[: min(top_k, n)]
         kw_top = float(keyword[allowed].max()) if n else 0.0
-        results.append(
-            [
-                _hit(
-                    data,
-                    query,
-                    rank + 1,
-                    int(row),
-                    float(fused[row]),
-                    float(dense[q, row]),
-                    float(keyword[row] / kw_top) if kw_top > 0 else 0.0,
-                    int(best_row[q, row]),
-                )
-                for rank, row in enumerate(order)
-            ]
-        )
+        scale = 1.0 / kw_top if kw_top > 0 else 0.0
+        ranked = [
+            RowScores(int(row), float(fused[row]), float(dense[q, row]), float(keyword[row]) * scale, int(best_row[q, row]))
+            for row in order
+        ]
+        results.append([_hit(data, query, rank, scores) for rank, scores in enumerate(ranked, 1)])
     return results
 
 
@@ -196,15 +187,27 @@ _META_KEYS = (
 )
 
 
-def _hit(data: IndexData, query: str, rank: int, row: int, score: float, dense: float, kw: float, passage: int) -> SearchHit:
-    rec = data.record(row)
+@dataclass(frozen=True)
+class RowScores:
+    """How one lesson row scored for a query: fused, dense and scaled keyword scores, and its best passage."""
+
+    row: int
+    score: float
+    dense: float
+    keyword: float
+    passage: int
+
+
+def _hit(data: IndexData, query: str, rank: int, scores: RowScores) -> SearchHit:
+    rec = data.record(scores.row)
+    passage = scores.passage
     snippet, spans = make_snippet(data.passage(passage), query)
     return SearchHit(
         rank=rank,
         id=rec["id"],
         title=rec["title"],
         path=rec["path"],
-        score=round(score, 4),
+        score=round(scores.score, 4),
         outcome=rec["outcome"],
         sector=rec["sector"],
         company_size=rec["company_size"],
@@ -215,8 +218,8 @@ def _hit(data: IndexData, query: str, rank: int, row: int, score: float, dense: 
         summary=rec["summary"],
         snippet=snippet,
         section=data.section(passage),
-        dense_score=round(dense, 4),
-        keyword_score=round(kw, 4),
+        dense_score=round(scores.dense, 4),
+        keyword_score=round(scores.keyword, 4),
         metadata={k: rec.get(k) for k in _META_KEYS if rec.get(k) not in (None, [], "")},
         highlights=spans,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,22 +45,24 @@ def default_cache_dir(kb: KnowledgeBase) -> Path:
     return kb.index_dir / "models"
 
 
+@dataclass(frozen=True)
+class SessionOptions:
+    """How a session opens: which model, where its export is kept, whether to refresh the index, what to say."""
+
+    model: str
+    cache_dir: Path
+    refresh: bool = True
+    log: Log = _quiet
+    progress: ProgressFactory = _no_progress
+    fast_start: bool = False
+
+
 class SearchSession:
     """The model and the index of one knowledge base, opened on first use."""
 
-    def __init__(
-        self,
-        kb: KnowledgeBase,
-        settings: Settings,
-        model: str,
-        cache_dir: Path,
-        refresh: bool,
-        log: Log,
-        progress: ProgressFactory,
-        fast_start: bool,
-    ) -> None:
-        self.kb, self.settings, self.model, self.cache_dir = kb, settings, model, cache_dir
-        self.refresh, self.log, self.progress, self.fast_start = refresh, log, progress, fast_start
+    def __init__(self, kb: KnowledgeBase, settings: Settings, options: SessionOptions) -> None:
+        self.kb, self.settings, self.options = kb, settings, options
+        self.model, self.cache_dir, self.log = options.model, options.cache_dir, options.log
         self._embedder: OnnxEmbedder | None = None
         self._identity: dict[str, Any] = {}
         self._data: store.IndexData | None = None
@@ -84,7 +87,7 @@ class SearchSession:
     def _open_embedder(self, folder: Path) -> None:
         from .embedding import OnnxEmbedder
 
-        embedder = OnnxEmbedder(folder, fast_start=self.fast_start)
+        embedder = OnnxEmbedder(folder, fast_start=self.options.fast_start)
         info = embedder.info
         self._identity = {
             "spec": self.model,
@@ -115,13 +118,13 @@ class SearchSession:
         try:
             data = store.load(root, expect_model=identity)
         except IndexMissing:
-            if not self.refresh:
+            if not self.options.refresh:
                 raise
             self.log("No index yet: building it now (this happens once).")
             self.update()
             data = store.load(root, expect_model=identity)
         else:
-            if self.refresh and build.is_stale(self.kb, data):
+            if self.options.refresh and build.is_stale(self.kb, data):
                 self.log("Lessons changed since the index was built: updating it first.")
                 if not self.update().up_to_date:
                     data = store.load(root, expect_model=identity)
@@ -131,7 +134,7 @@ class SearchSession:
 
     def update(self, rebuild: bool = False, wait: float = 10.0) -> IndexReport:
         """Bring the index up to date with the lesson files (all of it again with `rebuild`): `lessons index`."""
-        with self.progress("Embedding passages") as progress:
+        with self.options.progress("Embedding passages") as progress:
             report = build.refresh(self.kb, self.embedder, self.identity, rebuild=rebuild, progress=progress, log=self.log, wait=wait)
         self._data = None
         return report
@@ -199,13 +202,7 @@ def open_session(
     """A session on `kb`. `model` overrides lessons.toml's model; `cache_dir` holds the ONNX export (default
     `.lessons/models`); `refresh` builds or updates the index before the first question; `log` and `progress`
     say what takes time; `fast_start` opens the model faster for short queries, at some cost for bulk embedding."""
-    return SearchSession(
-        kb,
-        settings,
-        model or settings.model,
-        cache_dir or default_cache_dir(kb),
-        refresh,
-        log or _quiet,
-        progress or _no_progress,
-        fast_start,
+    options = SessionOptions(
+        model or settings.model, cache_dir or default_cache_dir(kb), refresh, log or _quiet, progress or _no_progress, fast_start
     )
+    return SearchSession(kb, settings, options)
