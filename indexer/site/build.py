@@ -40,23 +40,27 @@ class SiteReport:
     hidden: int = 0  # drafts and retracted lessons
 
 
-def prepare(kb: KnowledgeBase, settings: Settings, out_dir: Path | None = None, related: RelatedLessons | None = None,
-            log: Log | None = None) -> SiteReport:
+def prepare(
+    kb: KnowledgeBase, settings: Settings, out_dir: Path | None = None, related: RelatedLessons | None = None, log: Log | None = None
+) -> SiteReport:
     """Generate the site's source into `out_dir` (default docs/generated). `related` gives the related lessons of
     the published ones (the caller takes them from the search index); without it, pages list none."""
     out_dir = out_dir or kb.root / GENERATED_DIR
     checked = check_knowledge_base(kb)
     shown = published(checked.lessons)
-    report = SiteReport(lessons=len(shown), left_out=[f for f in checked.findings if f.level == "error"],
-                        hidden=len(checked.lessons) - len(shown))
+    report = SiteReport(
+        lessons=len(shown), left_out=[f for f in checked.findings if f.level == "error"], hidden=len(checked.lessons) - len(shown)
+    )
     related_ids = related({lesson.id for lesson in shown}) if (related is not None and shown) else {}
     files = generate(checked.lessons, kb.taxonomy, related_ids, site_options(kb, settings))
     files.update(static_files(kb.root / STATIC_DIR, out_dir))
     report.files = len(files)
     report.written, report.removed = sync(out_dir, files)
     if log:
-        log(f"Generated {report.files} files for {report.lessons} lessons into {kb.relpath(out_dir)} "
-            f"({report.written} changed, {report.removed} removed)")
+        log(
+            f"Generated {report.files} files for {report.lessons} lessons into {kb.relpath(out_dir)} "
+            f"({report.written} changed, {report.removed} removed)"
+        )
     return report
 
 
@@ -66,14 +70,22 @@ def static_files(static: Path, out_dir: Path) -> dict[str, str | bytes]:
     if not static.is_dir():
         return files
     out = out_dir.resolve()
-    for dirpath, dirnames, filenames in os.walk(static):
+    for dirpath, dirnames, filenames in os.walk(static, onerror=_unreadable):
         here = Path(dirpath)
         dirnames[:] = [d for d in dirnames if (here / d).resolve() != out and not d.startswith(".")]
         for name in filenames:
             if not name.startswith("."):
                 path = here / name
-                files[path.relative_to(static).as_posix()] = path.read_bytes()
+                try:
+                    files[path.relative_to(static).as_posix()] = path.read_bytes()
+                except OSError as exc:
+                    _unreadable(exc)
     return files
+
+
+def _unreadable(exc: OSError) -> None:
+    """A page or folder of docs/ that cannot be read would silently vanish from the site: stop and name it instead."""
+    raise SiteBuildFailed(f"{exc.filename}: cannot read ({exc.strerror or exc}); the site would miss it")
 
 
 def sync(out_dir: Path, files: dict[str, str | bytes]) -> tuple[int, int]:
@@ -87,7 +99,7 @@ def sync(out_dir: Path, files: dict[str, str | bytes]) -> tuple[int, int]:
             write_atomic(target, data)
             written += 1
     wanted = set(files) | {KEEP}
-    for dirpath, _, filenames in os.walk(out_dir, topdown=False):
+    for dirpath, _, filenames in os.walk(out_dir, topdown=False, onerror=_unreadable):
         for name in filenames:
             path = Path(dirpath) / name
             if path.relative_to(out_dir).as_posix() not in wanted:

@@ -14,11 +14,12 @@ import pytest
 from indexer.core.check import check_file, check_knowledge_base
 from indexer.core.kb import find_root
 from indexer.core.settings import Settings
+from indexer.errors import SiteBuildFailed
 from indexer.site import pages
-from indexer.site.build import prepare, sync
+from indexer.site.build import prepare, static_files, sync
 from indexer.site.fragments import href, url_of
 from indexer.site.options import SiteOptions
-from tests.helpers import FIXTURES, REPO, topic_lesson
+from tests.helpers import FIXTURES, REPO, make_unreadable_folder, topic_lesson
 
 
 @pytest.fixture(scope="module")
@@ -191,3 +192,13 @@ def test_sync_keeps_gitkeep(tmp_path: Path) -> None:
     (tmp_path / "stale.md").write_text("old")
     assert sync(tmp_path, {"new.md": "x"}) == (1, 1)
     assert sorted(p.name for p in tmp_path.iterdir()) == [".gitkeep", "new.md"]
+
+
+def test_an_unreadable_docs_folder_stops_the_site_with_its_name(kb: Path, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "about.md").write_text("# About\n")
+    deep = make_unreadable_folder(docs / "guides")
+    with pytest.raises(SiteBuildFailed, match="cannot read"):
+        static_files(docs, docs / "generated")
+    assert len(deep) > 4096
