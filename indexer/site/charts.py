@@ -38,9 +38,11 @@ def bar_chart(chart_id: str, title: str, description: str, rows: list[tuple[str,
     width, label_w, row_h = 760, 330, 24
     top = max((v for _, v in rows), default=1) or 1
     height = row_h * len(rows) + 10
-    parts = [f'<svg class="lesson-svg" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" viewBox="0 0 {width} {height}" '
-             f'width="100%" xmlns="http://www.w3.org/2000/svg">',
-             f'<title id="{chart_id}-t">{esc(title)}</title><desc id="{chart_id}-d">{esc(description)}</desc>']
+    parts = [
+        f'<svg class="lesson-svg" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" viewBox="0 0 {width} {height}" '
+        f'width="100%" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{chart_id}-t">{esc(title)}</title><desc id="{chart_id}-d">{esc(description)}</desc>',
+    ]
     for i, (label, value) in enumerate(rows):
         y = 5 + i * row_h
         w = (width - label_w - 60) * value / top
@@ -56,13 +58,17 @@ def stacked_chart(chart_id: str, title: str, description: str, rows: list[tuple[
     width, label_w, row_h = 760, 330, 24
     height = row_h * len(rows) + 40
     inner = width - label_w - 20
-    parts = [f'<svg class="lesson-svg" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" viewBox="0 0 {width} {height}" '
-             f'width="100%" xmlns="http://www.w3.org/2000/svg">',
-             f'<title id="{chart_id}-t">{esc(title)}</title><desc id="{chart_id}-d">{esc(description)}</desc>']
+    parts = [
+        f'<svg class="lesson-svg" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" viewBox="0 0 {width} {height}" '
+        f'width="100%" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{chart_id}-t">{esc(title)}</title><desc id="{chart_id}-d">{esc(description)}</desc>',
+    ]
     for i, key in enumerate(order):
         x = label_w + i * (inner / len(order))
-        parts.append(f'<rect x="{x:.1f}" y="4" width="12" height="12" fill="{COLOURS[key]}"/>'
-                     f'<text x="{x + 16:.1f}" y="15" font-size="12">{esc(key)}</text>')
+        parts.append(
+            f'<rect x="{x:.1f}" y="4" width="12" height="12" fill="{COLOURS[key]}"/>'
+            f'<text x="{x + 16:.1f}" y="15" font-size="12">{esc(key)}</text>'
+        )
     for r, (label, counts) in enumerate(rows):
         y = 30 + r * row_h
         total = sum(counts.values()) or 1
@@ -71,8 +77,10 @@ def stacked_chart(chart_id: str, title: str, description: str, rows: list[tuple[
         for key in order:
             w = inner * counts.get(key, 0) / total
             if w:
-                parts.append(f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" fill="{COLOURS[key]}">'
-                             f'<title>{esc(label)}: {counts[key]} {esc(key)}</title></rect>')
+                parts.append(
+                    f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" fill="{COLOURS[key]}">'
+                    f"<title>{esc(label)}: {counts[key]} {esc(key)}</title></rect>"
+                )
             x += w
     parts.append("</svg>")
     table_rows = [[label, *(counts.get(k, 0) for k in order), sum(counts.values())] for label, counts in rows]

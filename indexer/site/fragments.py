@@ -10,10 +10,51 @@ import re
 import nh3
 
 from ..core.vocabulary import OUTCOME_LABELS
-ALLOWED_TAGS = {"p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "code", "pre", "blockquote", "ul", "ol",
-                "li", "a", "table", "thead", "tbody", "tr", "th", "td", "del", "sup", "sub", "abbr", "dl", "dt", "dd"}
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "h2": {"id"}, "h3": {"id"}, "h4": {"id"}, "th": {"align"}, "td": {"align"},
-                      "abbr": {"title"}, "ol": {"start"}}
+
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "hr",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "del",
+    "sup",
+    "sub",
+    "abbr",
+    "dl",
+    "dt",
+    "dd",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "h2": {"id"},
+    "h3": {"id"},
+    "h4": {"id"},
+    "th": {"align"},
+    "td": {"align"},
+    "abbr": {"title"},
+    "ol": {"start"},
+}
 
 
 def esc(value: object) -> str:
@@ -50,10 +91,15 @@ def render_body(markdown_text: str) -> str:
     """A lesson body as safe HTML: Markdown rendered, then cleaned by nh3 to the allow-list."""
     import markdown
 
-    rendered = markdown.markdown(markdown_text, extensions=["tables", "fenced_code", "sane_lists", "toc"],
-                                 output_format="html")
-    return nh3.clean(rendered, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes={"http", "https", "mailto"},
-                     link_rel="noopener noreferrer nofollow", strip_comments=True)
+    rendered = markdown.markdown(markdown_text, extensions=["tables", "fenced_code", "sane_lists", "toc"], output_format="html")
+    return nh3.clean(
+        rendered,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
 
 
 def badge(outcome: str, link: str | None = None) -> str:

@@ -28,5 +28,11 @@ class SiteOptions:
 
 def site_options(kb: KnowledgeBase, settings: Settings, today: dt.date | None = None) -> SiteOptions:
     """The options of `kb`'s site, from its settings."""
-    return SiteOptions(site_url=settings.site_url, repo_url=settings.repo_url, edit_uri=settings.edit_uri,
-                       full_text_limit=settings.search_full_text_limit, root=kb.root, today=today or dt.date.today())
+    return SiteOptions(
+        site_url=settings.site_url,
+        repo_url=settings.repo_url,
+        edit_uri=settings.edit_uri,
+        full_text_limit=settings.search_full_text_limit,
+        root=kb.root,
+        today=today or dt.date.today(),
+    )
