@@ -11,7 +11,7 @@ import hashlib
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -22,13 +22,17 @@ from ..core.kb import KnowledgeBase, scan_markdown
 from ..core.vocabulary import INDEX_FIELDS
 from ..errors import IndexMissing, IndexProblem
 from . import bm25, store
+from .store import FileRow, SkippedFile
 
 if TYPE_CHECKING:
     from ..core.lesson import Lesson
     from ..core.rules import Finding
+    from ..core.taxonomy import Taxonomy
+    from .passages import Passage
 
 Log = Callable[[str], None]
 Progress = Callable[[int, int], None]
+Stat = tuple[int, int]  # size, modification time in ns
 
 
 class Embedder(Protocol):
@@ -72,17 +76,25 @@ class IndexReport:
 
 @dataclass
 class _FileState:
+    """A lesson file as found on disk now."""
+
     path: Path
     rel: str
-    stat: list[int]
+    stat: Stat
     digest: str = ""
 
+    def sha256(self) -> str:
+        """The content hash, read on first need: most files are settled by size and time alone."""
+        if not self.digest:  # "" also when unreadable: the next call tries again
+            self.digest = _digest(self.path)
+        return self.digest
 
-def scan_stats(kb: KnowledgeBase) -> tuple[dict[str, tuple[str, list[int]]], list[tuple[str, str]]]:
-    """Every lesson file: relative posix path -> (absolute path, [size, modification time in ns]); and unreadable folders."""
+
+def scan_stats(kb: KnowledgeBase) -> tuple[dict[str, tuple[str, Stat]], list[tuple[str, str]]]:
+    """Every lesson file: relative posix path -> (absolute path, (size, modification time in ns)); and unreadable folders."""
     found = scan_markdown(kb.lessons_dir, with_stats=True)
     prefix = kb.lessons_dir.name + "/"
-    files = {prefix + rel: (path, list(stat)) for path, rel, stat in zip(found.files, found.rels, found.stats)}
+    files = {prefix + rel: (path, stat) for path, rel, stat in zip(found.files, found.rels, found.stats)}
     return files, found.unreadable
 
 
@@ -100,6 +112,7 @@ def scan(kb: KnowledgeBase) -> tuple[dict[str, _FileState], list[Finding]]:
 
 
 def taxonomy_state(kb: KnowledgeBase) -> list[int]:
+    """The taxonomy file's [size, modification time in ns] (a list: the manifest stores it as JSON)."""
     try:
         st = kb.taxonomy_file.stat()
         return [st.st_size, st.st_mtime_ns]
@@ -112,7 +125,7 @@ def is_stale(kb: KnowledgeBase, data: store.IndexData) -> bool:
     if data.manifest.get("taxonomy_stat") != taxonomy_state(kb):
         return True
     files = scan_stats(kb)[0]
-    known = {f[0]: [f[1], f[2]] for f in data.files} | {p: rec["stat"] for p, rec in data.skipped.items()}
+    known = {row.path: row.stat for row in data.files} | {path: rec.stat for path, rec in data.skipped.items()}
     return known.keys() != files.keys() or any(known[rel] != stat for rel, (_, stat) in files.items())
 
 
@@ -138,10 +151,9 @@ def refresh(
 ) -> IndexReport:
     """Bring the index up to date with the lesson files (all of it with `rebuild`)."""
     started = time.perf_counter()
-    root = store.index_root(kb.index_dir)
     with store.writer_lock(kb.index_dir, wait=wait):
-        old = None if rebuild else _load_previous(root, identity, log)
-        report = _refresh_locked(kb, embedder, identity, old, root, progress, log)
+        old = None if rebuild else _load_previous(store.index_root(kb.index_dir), identity, log)
+        report = _refresh_locked(kb, embedder, identity, old, progress, log)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -158,86 +170,136 @@ def _load_previous(root: Path, identity: dict[str, Any], log: Log | None) -> sto
 
 
 def _refresh_locked(
-    kb: KnowledgeBase,
-    embedder: Embedder,
-    identity: dict[str, Any],
-    old: store.IndexData | None,
-    root: Path,
-    progress: Progress | None,
-    log: Log | None,
+    kb: KnowledgeBase, embedder: Embedder, identity: dict[str, Any], old: store.IndexData | None, progress: Progress | None, log: Log | None
 ) -> IndexReport:
     report = IndexReport()
-    files, unreadable = scan(kb)
-    tax_stat = taxonomy_state(kb)
-    taxonomy_same = old is not None and old.manifest.get("taxonomy_stat") == tax_stat
-    old_rows = {f[0]: i for i, f in enumerate(old.files)} if old is not None else {}
-    stems = Counter(Path(rel).stem for rel in files)
-    keep: dict[str, int] = {}  # rel path -> old lesson row
-    skipped: dict[str, dict[str, Any]] = {}
-    to_check: list[_FileState] = []
-    for rel, state in files.items():
-        row = old_rows.get(rel) if taxonomy_same else None
-        if row is not None and _still_valid(old.files[row], stems) and _same(old.files[row][1:4], state):  # type: ignore[union-attr]
-            keep[rel] = row
-            continue
-        prev = old.skipped.get(rel) if (old is not None and taxonomy_same) else None
-        if prev and stems[Path(rel).stem] == 1 and _same([*prev["stat"], prev["hash"]], state):
-            skipped[rel] = dict(prev, stat=state.stat)
-            continue
-        state.digest = state.digest or _digest(state.path)
-        to_check.append(state)
-    new_lessons = _check_changed(kb, to_check, skipped, report, log)
-    report.left_out = unreadable + report.left_out
-    report.removed = sorted(Path(rel).stem for rel in set(old_rows) - set(files))
-    for lesson in new_lessons:
-        rel = lesson.path.relative_to(kb.root).as_posix()
-        (report.changed if rel in old_rows else report.added).append(lesson.id)
-    if (
-        old is not None
-        and taxonomy_same
-        and not new_lessons
-        and len(keep) == old.size
-        and skipped == old.skipped
-        and all(old.files[row][1:3] == files[rel].stat for rel, row in keep.items())
-    ):
+    plan = _plan(kb, old, report, log)
+    _report_changes(report, old, plan)
+    if old is not None and plan.matches(old):
         report.up_to_date, report.lessons, report.passages = True, old.size, len(old.passage_lesson)
         return report
-    data = _assemble(kb, embedder, identity, old, keep, files, new_lessons, skipped, tax_stat, report, progress, log)
-    store.write(root, data)
+    builder = _lay_out(kb, old, plan, embedder.dimension)
+    report.reused = builder.reused
+    report.embedded = builder.embed(embedder, progress, log)
+    data = builder.finish(identity, plan.taxonomy_stat, plan.skipped)
+    store.write(store.index_root(kb.index_dir), data)
     report.lessons, report.passages = data.size, len(data.passage_lesson)
     return report
 
 
-def _same(record: list[Any], state: _FileState) -> bool:
-    """Unchanged: same size and time ([size, mtime, sha256] recorded), or failing that the same content hash."""
-    if record[0:2] == state.stat:
-        return True
-    state.digest = state.digest or _digest(state.path)
-    return record[2] == state.digest
+@dataclass
+class _Plan:
+    """What a refresh found on disk, measured against the previous index."""
+
+    files: dict[str, _FileState]
+    taxonomy_stat: list[int]
+    taxonomy_same: bool
+    keep: dict[str, int] = field(default_factory=dict)  # path -> row in the previous index
+    new: dict[str, Lesson] = field(default_factory=dict)  # new or changed lessons that passed the checks, by path
+    skipped: dict[str, SkippedFile] = field(default_factory=dict)
+
+    def order(self) -> list[str]:
+        """The paths of the new generation's lessons, in row order."""
+        return sorted(set(self.keep) | set(self.new))
+
+    def matches(self, old: store.IndexData) -> bool:
+        """True if `old` already records exactly these files, times included: nothing to write."""
+        return (
+            self.taxonomy_same
+            and not self.new
+            and len(self.keep) == old.size
+            and self.skipped == old.skipped
+            and all(old.files[row].stat == self.files[rel].stat for rel, row in self.keep.items())
+        )
 
 
-def _still_valid(file_entry: list[Any], stems: Counter[str]) -> bool:
+def _plan(kb: KnowledgeBase, old: store.IndexData | None, report: IndexReport, log: Log | None) -> _Plan:
+    """Sort every lesson file into kept, still left out, or to check again (then new or left out)."""
+    files, unreadable = scan(kb)
+    tax_stat = taxonomy_state(kb)
+    taxonomy_same = old is not None and old.manifest.get("taxonomy_stat") == tax_stat
+    plan = _Plan(files, tax_stat, taxonomy_same)
+    # names and passages come from the taxonomy too: after it changed, every lesson is read again
+    known_files = old.files if old is not None and taxonomy_same else []
+    known_skipped = old.skipped if old is not None and taxonomy_same else {}
+    rows = {row.path: i for i, row in enumerate(known_files)}
+    stems = Counter(Path(rel).stem for rel in files)
+    to_check: list[_FileState] = []
+    for rel, state in files.items():
+        row = rows.get(rel)
+        if row is not None and _still_valid(known_files[row], stems) and _unchanged(known_files[row], state):
+            plan.keep[rel] = row
+            continue
+        left_out = known_skipped.get(rel)
+        if left_out is not None and stems[Path(rel).stem] == 1 and _unchanged(left_out, state):
+            plan.skipped[rel] = left_out.with_stat(state.stat)
+            continue
+        state.sha256()
+        to_check.append(state)
+    _check_changed(kb, to_check, plan, report, log)
+    report.left_out = unreadable + report.left_out
+    return plan
+
+
+def _unchanged(known: FileRow | SkippedFile, state: _FileState) -> bool:
+    """Same size and time, or failing that the same content hash."""
+    return known.stat == state.stat or known.sha256 == state.sha256()
+
+
+def _still_valid(row: FileRow, stems: Counter[str]) -> bool:
     """An unchanged lesson stays valid unless its id became duplicated or a lesson it points to disappeared."""
-    lesson_id = Path(file_entry[0]).stem
-    return stems[lesson_id] == 1 and all(stems[ref] for ref in file_entry[4])
+    lesson_id = Path(row.path).stem
+    return stems[lesson_id] == 1 and all(stems[ref] for ref in row.refs)
 
 
-def _check_changed(
-    kb: KnowledgeBase, to_check: list[_FileState], skipped: dict[str, dict[str, Any]], report: IndexReport, log: Log | None
-) -> list[Lesson]:
+def _check_changed(kb: KnowledgeBase, to_check: list[_FileState], plan: _Plan, report: IndexReport, log: Log | None) -> None:
+    """Check the new and changed files as `lessons check` would: valid ones become new lessons, the others are left out."""
     from ..core.check import check_knowledge_base
 
     if not to_check:
-        return []
+        return
     if log and len(to_check) > 200:
         log(f"Checking {len(to_check)} lesson files")
     checked = check_knowledge_base(kb, [s.path for s in to_check])
     valid = {lesson.path for lesson in checked.lessons}
     for state in to_check:
         if state.path not in valid:
-            skipped[state.rel] = {"stat": state.stat, "hash": state.digest}
+            plan.skipped[state.rel] = SkippedFile(*state.stat, state.digest)
     report.left_out = [f for f in checked.findings if f.level == "error"]
-    return checked.lessons
+    plan.new = {lesson.path.relative_to(kb.root).as_posix(): lesson for lesson in checked.lessons}
+
+
+def _report_changes(report: IndexReport, old: store.IndexData | None, plan: _Plan) -> None:
+    """Name the lessons added, changed and removed since `old`."""
+    old_paths = {row.path for row in old.files} if old is not None else set()
+    report.removed = sorted(Path(rel).stem for rel in old_paths - set(plan.files))
+    for rel, lesson in plan.new.items():
+        (report.changed if rel in old_paths else report.added).append(lesson.id)
+
+
+def _lay_out(kb: KnowledgeBase, old: store.IndexData | None, plan: _Plan, dimension: int) -> GenerationBuilder:
+    """Every lesson of the new generation in row order, each run of kept lessons taken from `old` in one piece."""
+    builder = GenerationBuilder(old if old is not None else store.IndexData.empty(dimension), kb.taxonomy, dimension)
+    for run in _runs(plan.order(), plan.keep):
+        first = plan.keep.get(run[0])
+        if first is None:
+            builder.add_lesson(plan.new[run[0]], plan.files[run[0]])
+        else:
+            builder.keep_run(first, [plan.files[rel].stat for rel in run])
+    return builder
+
+
+def _runs(order: list[str], keep: dict[str, int]) -> Iterator[list[str]]:
+    """The paths in order, grouped: kept lessons whose old rows follow each other form one run, a new lesson is a run of its own."""
+    run: list[str] = []
+    for rel in order:
+        row = keep.get(rel)
+        if run and not (row is not None and keep.get(run[-1]) == row - 1):
+            yield run
+            run = []
+        run.append(rel)
+    if run:
+        yield run
 
 
 def _facet_row(lesson_id: str, meta: dict[str, Any]) -> dict[str, Any]:
@@ -254,202 +316,197 @@ def _facet_row(lesson_id: str, meta: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _assemble(
-    kb: KnowledgeBase,
-    embedder: Embedder,
-    identity: dict[str, Any],
-    old: store.IndexData | None,
-    keep: dict[str, int],
-    files: dict[str, _FileState],
-    new_lessons: list[Lesson],
-    skipped: dict[str, dict[str, Any]],
-    tax_stat: list[int],
-    report: IndexReport,
-    progress: Progress | None,
-    log: Log | None,
-) -> store.IndexData:
-    from .passages import keyword_text, lesson_passages
+class _Blob:
+    """Byte strings laid end to end with their offsets, the layout of passages.bin and lessons.jsonl."""
 
-    taxonomy = kb.taxonomy
-    new_by_rel = {lesson.path.relative_to(kb.root).as_posix(): lesson for lesson in new_lessons}
-    order = sorted(set(keep) | set(new_by_rel))
-    sections = list(old.manifest["sections"]) if old is not None else []  # old section codes stay valid
-    codes = {name: i for i, name in enumerate(sections)}
-    old_bounds = np.searchsorted(old.passage_lesson, np.arange(old.size + 1)) if old is not None else np.zeros(1, dtype=np.int64)
-    old_matrix = old.vector_matrix() if old is not None else None
-    old_lesson_vecs = old.lesson_vectors.reconstruct_n(0, old.size) if old is not None and keep else None
-    reuse = {int(h): i for i, h in enumerate(old.passage_hash)} if old is not None else {}
-    vocab = dict(old.keyword.vocab) if old is not None else {}
-    row_map = np.full(old.size if old is not None else 0, -1, dtype=np.int64)
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+        self._lengths: list[np.ndarray] = []
 
-    files_out, facets_rows, records_raw = [], [], []
-    seg_lesson, seg_section, seg_hash, seg_vectors, seg_text, seg_textlen = [], [], [], [], [], []
-    new_docs, lesson_vecs, pending_rows = [], [], []
-    to_embed, pending = [], {}
-    runs = _kept_runs(order, keep)
-    for row_out, rel in enumerate(order):
-        if rel in keep:
-            row = keep[rel]
-            row_map[row] = row_out
-            entry = old.files[row]  # type: ignore[union-attr]
-            files_out.append([entry[0], *files[rel].stat, entry[3], entry[4]])
-            facets_rows.append({name: old.facets[name][row] for name in INDEX_FIELDS})  # type: ignore[union-attr]
-            if row_out not in runs:
-                continue
-            # a run of consecutive kept lessons is copied as one slice of every array
-            _, last_row = runs[row_out]
-            lo, hi = int(old_bounds[row]), int(old_bounds[last_row + 1])
-            seg_lesson.append(old.passage_lesson[lo:hi] - row + row_out)  # type: ignore[union-attr]
-            seg_section.append(old.passage_section[lo:hi])  # type: ignore[union-attr]
-            seg_hash.append(old.passage_hash[lo:hi])  # type: ignore[union-attr]
-            seg_vectors.append(old_matrix[lo:hi])  # type: ignore[index]
-            seg_text.append(bytes(old.passage_blob[old.passage_offsets[lo] : old.passage_offsets[hi]]))  # type: ignore[union-attr]
-            seg_textlen.append(np.diff(old.passage_offsets[lo : hi + 1]))  # type: ignore[union-attr]
-            records_raw.append(bytes(old.record_blob[old.record_offsets[row] : old.record_offsets[last_row + 1]]))  # type: ignore[union-attr]
-            lesson_vecs.extend(old_lesson_vecs[row : last_row + 1])  # type: ignore[index]
-            continue
-        lesson, state = new_by_rel[rel], files[rel]
-        meta = lesson.meta.model_dump(mode="json")
-        refs = [r for r in (*lesson.meta.related, lesson.meta.superseded_by, lesson.meta.duplicate_of) if r]
-        files_out.append([rel, *state.stat, state.digest, refs])
-        facets_rows.append(_facet_row(lesson.id, meta))
-        records_raw.append(json.dumps({"id": lesson.id, "path": rel, **meta}, ensure_ascii=False).encode("utf-8") + b"\n")
-        passages = lesson_passages(lesson, taxonomy)
+    def add(self, items: list[bytes]) -> None:
+        self._chunks.append(b"".join(items))
+        self._lengths.append(np.array([len(item) for item in items], dtype=np.int64))
+
+    def copy(self, blob: store.Blob, offsets: np.ndarray, lo: int, hi: int) -> None:
+        """Items lo to hi - 1 of an old blob, as one slice."""
+        self._chunks.append(bytes(blob[offsets[lo] : offsets[hi]]))
+        self._lengths.append(np.diff(offsets[lo : hi + 1]))
+
+    def join(self) -> tuple[bytes, np.ndarray]:
+        lengths = np.concatenate(self._lengths) if self._lengths else np.zeros(0, dtype=np.int64)
+        offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        return b"".join(self._chunks), offsets
+
+
+class _VectorSources:
+    """Where each passage vector of the new generation comes from: a slice of the old matrix, an old passage with the
+    same text, or a new embedding (each distinct text embedded once)."""
+
+    def __init__(self, old_hashes: np.ndarray) -> None:
+        self._old_by_hash = {int(h): i for i, h in enumerate(old_hashes)}
+        self._new_by_hash: dict[int, int] = {}
+        self.texts: list[str] = []  # to embed
+        self._slices: list[tuple[int, int, int]] = []  # (first new passage, old lo, old hi)
+        self._reused_at: list[int] = []
+        self._reused_from: list[int] = []
+        self._fresh_at: list[int] = []
+        self._fresh_from: list[int] = []
+
+    def copy(self, at: int, lo: int, hi: int) -> None:
+        self._slices.append((at, lo, hi))
+
+    def place(self, at: int, text_hash: int, text: str) -> bool:
+        """Find a vector for new passage `at`; True if an old passage with the same text lends its own."""
+        old = self._old_by_hash.get(text_hash)
+        if old is not None:
+            self._reused_at.append(at)
+            self._reused_from.append(old)
+            return True
+        if text_hash not in self._new_by_hash:
+            self._new_by_hash[text_hash] = len(self.texts)
+            self.texts.append(text)
+        self._fresh_at.append(at)
+        self._fresh_from.append(self._new_by_hash[text_hash])
+        return False
+
+    def gather(self, old: np.ndarray, fresh: np.ndarray, count: int, dimension: int) -> np.ndarray:
+        """The `count` passage vectors in their new order, `fresh` holding the embeddings of `texts`."""
+        out = np.empty((count, dimension), dtype=np.float32)
+        for at, lo, hi in self._slices:
+            out[at : at + hi - lo] = old[lo:hi]
+        out[np.asarray(self._reused_at, dtype=np.int64)] = old[np.asarray(self._reused_from, dtype=np.int64)]
+        out[np.asarray(self._fresh_at, dtype=np.int64)] = fresh[np.asarray(self._fresh_from, dtype=np.int64)]
+        return out
+
+
+class GenerationBuilder:
+    """A new index generation, filled lesson by lesson in row order from runs of kept lessons and new lessons."""
+
+    def __init__(self, old: store.IndexData, taxonomy: Taxonomy, dimension: int) -> None:
+        self._old = old
+        self._taxonomy = taxonomy
+        self._dimension = dimension
+        self._old_bounds = np.searchsorted(old.passage_lesson, np.arange(old.size + 1))  # old row -> its first passage
+        self._row_map = np.full(old.size, -1, dtype=np.int64)  # old row -> new row, or -1 if dropped
+        self._codes = {name: i for i, name in enumerate(old.manifest["sections"])}  # old codes stay valid in kept passages
+        self._vocab = dict(old.keyword.vocab)
+        self._sources = _VectorSources(old.passage_hash)
+        self._fresh = np.zeros((0, dimension), dtype=np.float32)
+        self.files: list[FileRow] = []
+        self._facets: list[dict[str, Any]] = []
+        self._records = _Blob()
+        self._texts = _Blob()
+        self._passage_lesson: list[np.ndarray] = []
+        self._passage_section: list[np.ndarray] = []
+        self._passage_hash: list[np.ndarray] = []
+        self._passages = 0
+        self._kept: list[tuple[int, int, int]] = []  # (first new row, first old row, end old row)
+        self._added: list[tuple[int, int, int]] = []  # (new row, first passage, end passage)
+        self._new_docs: list[tuple[int, tuple[np.ndarray, np.ndarray]]] = []
+        self.reused = 0
+
+    def keep_run(self, first: int, stats: Sequence[Stat]) -> None:
+        """Carry over the unchanged old rows first, first + 1, ... (one per current file stat), slicing each array once."""
+        old, row, end = self._old, len(self.files), first + len(stats)
+        lo, hi = int(self._old_bounds[first]), int(self._old_bounds[end])
+        for old_row, stat in zip(range(first, end), stats):
+            self.files.append(old.files[old_row].with_stat(stat))
+            self._facets.append({name: old.facets[name][old_row] for name in INDEX_FIELDS})
+        self._row_map[first:end] = np.arange(row, row + len(stats))
+        self._passage_lesson.append(old.passage_lesson[lo:hi] - first + row)
+        self._passage_section.append(old.passage_section[lo:hi])
+        self._passage_hash.append(old.passage_hash[lo:hi])
+        self._texts.copy(old.passage_blob, old.passage_offsets, lo, hi)
+        self._records.copy(old.record_blob, old.record_offsets, first, end)
+        self._sources.copy(self._passages, lo, hi)
+        self._kept.append((row, first, end))
+        self._passages += hi - lo
+
+    def add_lesson(self, lesson: Lesson, file: _FileState) -> None:
+        """Append a new or changed lesson (its vectors come later, from `embed`)."""
+        from .passages import keyword_text, lesson_passages
+
+        row, meta = len(self.files), lesson.meta.model_dump(mode="json")
+        refs = tuple(ref for ref in (*lesson.meta.related, lesson.meta.superseded_by, lesson.meta.duplicate_of) if ref)
+        self.files.append(FileRow(file.rel, *file.stat, file.digest, refs))
+        self._facets.append(_facet_row(lesson.id, meta))
+        self._records.add([json.dumps({"id": lesson.id, "path": file.rel, **meta}, ensure_ascii=False).encode("utf-8") + b"\n"])
+        self._add_passages(row, lesson_passages(lesson, self._taxonomy))
+        self._new_docs.append((row, bm25.doc_terms(keyword_text(lesson, self._taxonomy), self._vocab)))
+
+    def _add_passages(self, row: int, passages: list[Passage]) -> None:
+        first = self._passages
         hashes = np.array([_text_hash(p.embed_text) for p in passages], dtype=np.uint64)
-        slots = []
-        for passage, h in zip(passages, hashes.tolist()):
-            if h in reuse:
-                slots.append(("old", reuse[h]))
-                report.reused += 1
-            else:
-                if h not in pending:
-                    pending[h] = len(to_embed)
-                    to_embed.append(passage.embed_text)
-                slots.append(("new", pending[h]))
-        for passage in passages:
-            codes.setdefault(passage.section, len(codes))
-        blobs = [p.text.encode("utf-8") for p in passages]
-        seg_lesson.append(np.full(len(passages), row_out, dtype=np.int32))
-        seg_section.append(np.array([codes[p.section] for p in passages], dtype=np.int16))
-        seg_hash.append(hashes)
-        seg_vectors.append(slots)
-        seg_text.append(b"".join(blobs))
-        seg_textlen.append(np.array([len(b) for b in blobs], dtype=np.int64))
-        lesson_vecs.append(None)
-        pending_rows.append(row_out)
-        new_docs.append((row_out, bm25.doc_terms(keyword_text(lesson, taxonomy), vocab)))
-    sections = list(codes)  # old names keep their codes; new names were appended
-    if to_embed and log:
-        log(f"Embedding {len(to_embed)} passage(s) of {len(new_lessons)} new or changed lesson(s)")
-    fresh = embedder.encode(to_embed, progress=progress) if to_embed else np.zeros((0, embedder.dimension), dtype=np.float32)
-    report.embedded = len(to_embed)
-    return _pack(
-        identity,
-        tax_stat,
-        sections,
-        files_out,
-        skipped,
-        facets_rows,
-        records_raw,
-        seg_lesson,
-        seg_section,
-        seg_hash,
-        seg_vectors,
-        seg_text,
-        seg_textlen,
-        lesson_vecs,
-        pending_rows,
-        old_matrix,
-        fresh,
-        embedder.dimension,
-        bm25.merge(old.keyword if old is not None else None, row_map, new_docs, vocab, len(order)),
-    )
+        for at, (passage, text_hash) in enumerate(zip(passages, hashes.tolist()), start=first):
+            if self._sources.place(at, text_hash, passage.embed_text):
+                self.reused += 1
+        self._passage_lesson.append(np.full(len(passages), row, dtype=np.int32))
+        self._passage_section.append(np.array([self._codes.setdefault(p.section, len(self._codes)) for p in passages], dtype=np.int16))
+        self._passage_hash.append(hashes)
+        self._texts.add([p.text.encode("utf-8") for p in passages])
+        self._added.append((row, first, first + len(passages)))
+        self._passages += len(passages)
+
+    def embed(self, embedder: Embedder, progress: Progress | None, log: Log | None) -> int:
+        """Embed the passage texts that have no vector yet; returns how many."""
+        texts = self._sources.texts
+        if texts:
+            if log:
+                log(f"Embedding {len(texts)} passage(s) of {len(self._added)} new or changed lesson(s)")
+            self._fresh = embedder.encode(texts, progress=progress)
+        return len(texts)
+
+    def finish(self, identity: dict[str, Any], taxonomy_stat: list[int], skipped: dict[str, SkippedFile]) -> store.IndexData:
+        """The complete generation, for store.write."""
+        vectors = self._sources.gather(self._old.vector_matrix(), self._fresh, self._passages, self._dimension)
+        passage_blob, passage_offsets = self._texts.join()
+        record_blob, record_offsets = self._records.join()
+        manifest = {
+            "model": identity,
+            "taxonomy_stat": taxonomy_stat,
+            "sections": list(self._codes),
+            "counts": {"lessons": len(self.files), "passages": len(vectors), "skipped": len(skipped)},
+        }
+        return store.IndexData(
+            manifest,
+            self.files,
+            skipped,
+            {name: [row[name] for row in self._facets] for name in INDEX_FIELDS},
+            _concatenate(self._passage_lesson, np.int32),
+            _concatenate(self._passage_section, np.int16),
+            _concatenate(self._passage_hash, np.uint64),
+            passage_offsets,
+            record_offsets,
+            vectors,
+            bm25.merge(self._old.keyword, self._row_map, self._new_docs, self._vocab, len(self.files)),
+            passage_blob=passage_blob,
+            record_blob=record_blob,
+            lesson_index=_flat_index(self._lesson_matrix(vectors), self._dimension),
+        )
+
+    def _lesson_matrix(self, vectors: np.ndarray) -> np.ndarray:
+        """One vector per lesson: copied for kept lessons, the unit-length mean of its passages for a new one."""
+        out = np.empty((len(self.files), self._dimension), dtype=np.float32)
+        if self._kept:
+            old = self._old.lesson_vectors.reconstruct_n(0, self._old.size)
+            for row, first, end in self._kept:
+                out[row : row + end - first] = old[first:end]
+        for row, lo, hi in self._added:
+            mean = vectors[lo:hi].mean(axis=0)
+            out[row] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+        return out
 
 
-def _kept_runs(order: list[str], keep: dict[str, int]) -> dict[int, tuple[int, int]]:
-    """Runs of kept lessons whose old rows are consecutive: first new row -> (last new row, last old row)."""
-    runs: dict[int, tuple[int, int]] = {}
-    start = None
-    for row_out, rel in enumerate(order):
-        row = keep.get(rel)
-        if row is not None and start is not None and row == runs[start][1] + 1:
-            runs[start] = (row_out, row)
-        elif row is not None:
-            start = row_out
-            runs[start] = (row_out, row)
-        else:
-            start = None
-    return runs
+def _concatenate(parts: list[np.ndarray], dtype: type[np.generic]) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
 
 
-def _pack(
-    identity,
-    tax_stat,
-    sections,
-    files_out,
-    skipped,
-    facets_rows,
-    records_raw,
-    seg_lesson,
-    seg_section,
-    seg_hash,
-    seg_vectors,
-    seg_text,
-    seg_textlen,
-    lesson_vecs,
-    pending_rows,
-    old_matrix,
-    fresh,
-    dim,
-    kw,
-) -> store.IndexData:
+def _flat_index(matrix: np.ndarray, dimension: int) -> Any:
+    """A faiss.IndexFlatIP holding the rows of `matrix`."""
     import faiss
 
-    blocks = []
-    for seg in seg_vectors:
-        if isinstance(seg, np.ndarray):
-            blocks.append(seg)
-        else:
-            blocks.append(
-                np.stack([old_matrix[j] if kind == "old" else fresh[j] for kind, j in seg]) if seg else np.zeros((0, dim), dtype=np.float32)
-            )
-    vectors = np.ascontiguousarray(np.concatenate(blocks) if blocks else np.zeros((0, dim), dtype=np.float32), dtype=np.float32)
-    passage_lesson = np.concatenate(seg_lesson) if seg_lesson else np.zeros(0, dtype=np.int32)
-    bounds = np.searchsorted(passage_lesson, np.arange(len(files_out) + 1))
-    for row in pending_rows:  # a new lesson's vector: the unit-length mean of its passages
-        mean = vectors[bounds[row] : bounds[row + 1]].mean(axis=0)
-        lesson_vecs[row] = mean / max(float(np.linalg.norm(mean)), 1e-12)
-    per_lesson = faiss.IndexFlatIP(dim)
-    if lesson_vecs:
-        per_lesson.add(np.ascontiguousarray(np.stack(lesson_vecs), dtype=np.float32))
-    lengths = np.concatenate(seg_textlen) if seg_textlen else np.zeros(0, dtype=np.int64)
-    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    record_blob = b"".join(records_raw)
-    ends = np.flatnonzero(np.frombuffer(record_blob, dtype=np.uint8) == 10) + 1  # one JSON line per lesson
-    record_offsets = np.zeros(len(ends) + 1, dtype=np.int64)
-    record_offsets[1:] = ends
-    facets = {name: [row[name] for row in facets_rows] for name in INDEX_FIELDS}
-    manifest = {
-        "model": identity,
-        "taxonomy_stat": tax_stat,
-        "sections": sections,
-        "counts": {"lessons": len(files_out), "passages": len(vectors), "skipped": len(skipped)},
-    }
-    data = store.IndexData(
-        manifest,
-        files_out,
-        skipped,
-        facets,
-        passage_lesson,
-        np.concatenate(seg_section).astype(np.int16) if seg_section else np.zeros(0, dtype=np.int16),
-        np.concatenate(seg_hash).astype(np.uint64) if seg_hash else np.zeros(0, dtype=np.uint64),
-        offsets,
-        record_offsets,
-        vectors,
-        kw,
-        passage_blob=b"".join(seg_text),
-        record_blob=record_blob,
-    )
-    data._lesson_vectors = per_lesson
-    return data
+    index = faiss.IndexFlatIP(dimension)
+    if len(matrix):
+        index.add(matrix)
+    return index

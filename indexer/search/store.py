@@ -10,6 +10,7 @@ FAISS's own format: an index folder copied from elsewhere cannot run code.
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import shutil
 import time
@@ -17,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -44,6 +45,64 @@ ARRAYS = (
 
 REBUILD_HINT = "run 'lessons index --rebuild' to build it again"
 
+Blob = bytes | mmap.mmap  # a whole file's bytes; loaded indexes map their files instead of reading them
+
+
+class FileRow(NamedTuple):
+    """An indexed lesson file, recognised as unchanged by its size and time or its content hash.
+
+    `files.json` stores it as the list [path, size, mtime_ns, sha256, refs].
+    """
+
+    path: str  # relative to the knowledge base root, posix
+    size: int
+    mtime_ns: int
+    sha256: str
+    refs: tuple[str, ...]  # lesson ids it points to: its validity depends on them
+
+    @property
+    def stat(self) -> tuple[int, int]:
+        return self.size, self.mtime_ns
+
+    def with_stat(self, stat: tuple[int, int]) -> FileRow:
+        """The same file with a new size and time (touched, content unchanged)."""
+        return self._replace(size=stat[0], mtime_ns=stat[1])
+
+    @classmethod
+    def from_json(cls, row: list[Any]) -> FileRow:
+        path, size, mtime_ns, sha256, refs = row
+        return cls(path, size, mtime_ns, sha256, tuple(refs))
+
+    def to_json(self) -> list[Any]:
+        return [self.path, self.size, self.mtime_ns, self.sha256, list(self.refs)]
+
+
+class SkippedFile(NamedTuple):
+    """A lesson file left out of the index for its errors, remembered so that it is checked again only once it changes.
+
+    `files.json` stores it as {"stat": [size, mtime_ns], "hash": sha256}.
+    """
+
+    size: int
+    mtime_ns: int
+    sha256: str
+
+    @property
+    def stat(self) -> tuple[int, int]:
+        return self.size, self.mtime_ns
+
+    def with_stat(self, stat: tuple[int, int]) -> SkippedFile:
+        """The same file with a new size and time (touched, content unchanged)."""
+        return self._replace(size=stat[0], mtime_ns=stat[1])
+
+    @classmethod
+    def from_json(cls, record: dict[str, Any]) -> SkippedFile:
+        size, mtime_ns = record["stat"]
+        return cls(size, mtime_ns, record["hash"])
+
+    def to_json(self) -> dict[str, Any]:
+        return {"stat": [self.size, self.mtime_ns], "hash": self.sha256}
+
 
 @dataclass
 class IndexData:
@@ -51,8 +110,8 @@ class IndexData:
     vectors (memory-mapped) and keyword arrays; full lesson records and passage texts are read on demand."""
 
     manifest: dict[str, Any]
-    files: list[list[Any]]  # per lesson row: [path, size, mtime_ns, sha256]
-    skipped: dict[str, dict[str, Any]]  # files left out because of errors: path -> {stat, hash}
+    files: list[FileRow]  # per lesson row
+    skipped: dict[str, SkippedFile]  # files left out because of errors, by path
     facets: dict[str, list[Any]]  # per lesson row, the fields filters and listings use (INDEX_FIELDS)
     passage_lesson: np.ndarray  # int32 lesson row of each passage (passages of a lesson are contiguous)
     passage_section: np.ndarray  # int16 index into manifest["sections"]
@@ -62,11 +121,31 @@ class IndexData:
     matrix: np.ndarray  # passage vectors (passages x dimension), read from passages.faiss
     keyword: KeywordIndex
     folder: Path | None = None
-    passage_blob: Any = None  # bytes-like: passages.bin (memory-mapped when loaded)
-    record_blob: Any = None  # bytes-like: lessons.jsonl (memory-mapped when loaded)
-    _lesson_vectors: Any = None
+    passage_blob: Blob = b""  # passages.bin
+    record_blob: Blob = b""  # lessons.jsonl
+    lesson_index: Any = None  # faiss.IndexFlatIP over lessons; the indexer sets it, a loaded index reads it on first use
     _records: list[dict[str, Any]] | None = None
     _by_id: dict[str, int] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def empty(cls, dimension: int) -> IndexData:
+        """An index of no lessons: a first build starts from it as a refresh starts from the previous index."""
+        keyword = KeywordIndex(
+            {}, np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.float32)
+        )
+        return cls(
+            {"sections": []},
+            [],
+            {},
+            {name: [] for name in INDEX_FIELDS},
+            np.zeros(0, dtype=np.int32),
+            np.zeros(0, dtype=np.int16),
+            np.zeros(0, dtype=np.uint64),
+            np.zeros(1, dtype=np.int64),
+            np.zeros(1, dtype=np.int64),
+            np.zeros((0, dimension), dtype=np.float32),
+            keyword,
+        )
 
     @property
     def size(self) -> int:
@@ -122,14 +201,14 @@ class IndexData:
     @property
     def lesson_vectors(self) -> Any:
         """faiss.IndexFlatIP over lessons (the unit-length mean of their passages), loaded on first use."""
-        if self._lesson_vectors is None:
+        if self.lesson_index is None:
             import faiss
 
             assert self.folder is not None
-            self._lesson_vectors = faiss.read_index(str(self.folder / "lessons.faiss"))
-            if self._lesson_vectors.ntotal != self.size:
+            self.lesson_index = faiss.read_index(str(self.folder / "lessons.faiss"))
+            if self.lesson_index.ntotal != self.size:
                 raise IndexProblem(f"{self.folder / 'lessons.faiss'} does not match the lessons; {REBUILD_HINT}")
-        return self._lesson_vectors
+        return self.lesson_index
 
 
 def index_root(kb_index_dir: Path) -> Path:
@@ -230,8 +309,6 @@ def write_flat_index(path: Path, matrix: np.ndarray) -> None:
 
 
 def _read(folder: Path, manifest: dict[str, Any]) -> IndexData:
-    import mmap
-
     arrays = {name: np.load(folder / f"{name}.npy", allow_pickle=False) for name in ARRAYS}
     files = json.loads((folder / "files.json").read_text(encoding="utf-8"))
     facets = json.loads((folder / "facets.json").read_text(encoding="utf-8"))
@@ -248,14 +325,14 @@ def _read(folder: Path, manifest: dict[str, Any]) -> IndexData:
     keyword = KeywordIndex(vocab, arrays["kw_indptr"], arrays["kw_docs"], arrays["kw_tfs"], arrays["kw_doclen"])
     if keyword.size != n_lessons or len(keyword.indptr) != len(vocab) + 1:
         raise IndexProblem(f"the keyword index in {folder} is inconsistent; {REBUILD_HINT}")
-    blobs = []
+    blobs: list[Blob] = []
     for name in ("passages.bin", "lessons.jsonl"):
         with open(folder / name, "rb") as handle:
             blobs.append(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if (folder / name).stat().st_size else b"")
     return IndexData(
         manifest,
-        files["lessons"],
-        files["skipped"],
+        [FileRow.from_json(row) for row in files["lessons"]],
+        {path: SkippedFile.from_json(rec) for path, rec in files["skipped"].items()},
         facets,
         arrays["passage_lesson"],
         arrays["passage_section"],
@@ -301,7 +378,8 @@ def write(root: Path, data: IndexData) -> str:
         np.save(tmp / f"{key}.npy", np.ascontiguousarray(array), allow_pickle=False)
     (tmp / "passages.bin").write_bytes(data.passage_blob)
     (tmp / "lessons.jsonl").write_bytes(data.record_blob)
-    (tmp / "files.json").write_text(json.dumps({"lessons": data.files, "skipped": data.skipped}, ensure_ascii=False))
+    files = {"lessons": [row.to_json() for row in data.files], "skipped": {path: rec.to_json() for path, rec in data.skipped.items()}}
+    (tmp / "files.json").write_text(json.dumps(files, ensure_ascii=False))
     (tmp / "facets.json").write_text(json.dumps(data.facets, ensure_ascii=False))
     (tmp / "kw_vocab.json").write_text(json.dumps(data.keyword.vocab, ensure_ascii=False))
     write_flat_index(tmp / "passages.faiss", data.matrix)
