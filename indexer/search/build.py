@@ -303,17 +303,8 @@ def _runs(order: list[str], keep: dict[str, int]) -> Iterator[list[str]]:
 
 
 def _facet_row(lesson_id: str, meta: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": lesson_id,
-        "sector": meta["sector"],
-        "outcome": meta["outcome"],
-        "company_size": meta["company_size"],
-        "country": meta.get("country"),
-        "language": meta["language"],
-        "date": meta["date"],
-        "status": meta["status"],
-        "technologies": meta["technologies"],
-    }
+    """The fields of `vocabulary.INDEX_FIELDS` for one lesson, as the index keeps them for filters and listings."""
+    return {name: lesson_id if name == "id" else meta.get(name) for name in INDEX_FIELDS}
 
 
 class _Blob:
