@@ -30,9 +30,9 @@ def main(ctx: click.Context, root: Path | None) -> None:
 
     \b
     Examples:
-      lessons check                 validate every lesson
-      lessons new                   start a new lesson from the template
-      lessons stats --json          counts by sector, technology, outcome...
+      lessons check                 # validate every lesson
+      lessons new                   # start a new lesson from the template
+      lessons stats --json          # counts by sector, technology, outcome...
     """
     ctx.ensure_object(dict)
     ctx.obj["root"] = root

@@ -114,6 +114,10 @@ def expand_paths(kb: KnowledgeBase, paths: list[Path]) -> tuple[list[Path], list
     files: list[Path] = []
     unreadable: list[tuple[str, str]] = []
     for path in paths:
+        # spelled as the knowledge base's own scan spells it (absolute, folders resolved, a linked file's own name
+        # kept), so a file named on the command line is not counted twice against the whole knowledge base
+        path = Path(os.path.normpath(path.absolute()))
+        path = path.parent.resolve() / path.name
         if path.is_dir() and not path.is_symlink():
             found = scan_markdown(path)
             files.extend(sorted(Path(p) for p in found.files))

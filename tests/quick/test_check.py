@@ -131,6 +131,19 @@ def test_an_unreadable_folder_is_reported_not_skipped(kb: Path) -> None:
     assert deep.startswith(str(kb)) and [lesson.id for lesson in report.lessons] == ["fine-one"]
 
 
+@pytest.mark.parametrize(
+    "spelling", ["lessons/one-lesson.md", "./lessons/one-lesson.md", "lessons", "lessons/", "../kb-name/lessons/one-lesson.md"]
+)
+def test_a_file_named_on_the_command_line_is_not_its_own_duplicate(kb: Path, monkeypatch: pytest.MonkeyPatch, spelling: str) -> None:
+    root = kb / "kb-name"  # a knowledge base inside the temporary one, so '../kb-name' names it too
+    (root / "lessons").mkdir(parents=True)
+    (kb / "lessons" / "taxonomy.yml").rename(root / "lessons" / "taxonomy.yml")
+    (root / "lessons" / "one-lesson.md").write_text(lesson_text())
+    monkeypatch.chdir(root)
+    report = check_knowledge_base(find_root(), [Path(spelling)])
+    assert report.findings == [] and [lesson.id for lesson in report.lessons] == ["one-lesson"]
+
+
 def test_duplicate_ids_across_subfolders(kb: Path) -> None:
     (kb / "lessons" / "a").mkdir()
     (kb / "lessons" / "b").mkdir()
