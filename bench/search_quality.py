@@ -45,13 +45,13 @@ def _rrf(dense: np.ndarray, kw: np.ndarray, k: int = 60) -> np.ndarray:
     return 1.0 / (k + ranks(dense)) + 1.0 / (k + ranks(kw))
 
 
-def run_set(name: str, data_dir: Path, work: Path) -> dict[str, dict]:
+def run_set(name: str, data_dir: Path, work: Path, cache: Path) -> dict[str, dict]:
     kb_dir = work / name
     if not (kb_dir / "lessons").is_dir():
         subprocess.run([sys.executable, str(data_dir.parent / "to_kb.py"), str(data_dir), str(kb_dir)], check=True)
         (kb_dir / "lessons" / "taxonomy.yml").write_text((REPO / "lessons" / "taxonomy.yml").read_text())
     kb = find_root(explicit=kb_dir)
-    session = open_session(kb, load_settings(kb_dir), model="bundled", log=print)
+    session = open_session(kb, load_settings(kb_dir), model="bundled", cache_dir=cache, log=print)
     data, embedder = session.index, session.embedder
     queries = [json.loads(line) for line in (kb_dir / "queries.jsonl").read_text().splitlines() if line.strip()]
     qrels: dict[str, dict[str, int]] = {}
@@ -85,10 +85,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        os.environ.setdefault("LESSONS_CACHE_DIR", str(work / "models"))
+        cache = Path(os.environ.get("LESSONS_CACHE_DIR") or work / "models")  # one export for every set
+        os.environ["LESSONS_CACHE_DIR"] = str(cache)  # for the `lessons eval` subprocess below
         totals: dict[str, float] = {}
         for data_dir in sorted(p for p in args.eval_dir.iterdir() if (p / "corpus.jsonl").is_file()):
-            results = run_set(data_dir.name, data_dir, work)
+            results = run_set(data_dir.name, data_dir, work, cache)
             print(f"\n{data_dir.name}")
             print(f"  {'system':<14} {'nDCG@10':>8} {'R@5':>7} {'R@10':>7} {'MRR@10':>7}")
             for system, m in results.items():

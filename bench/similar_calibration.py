@@ -10,6 +10,7 @@ problem told by two companies) separate from all other pairs, and how lightly ed
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -28,7 +29,8 @@ from indexer.search.similar import MEANING_WEIGHT, Tiers, draft_vector, similar_
 def main() -> None:
     kb = find_root(explicit=REPO)
     settings = load_settings(REPO)
-    session = open_session(kb, settings, model="bundled", log=print)
+    cache = os.environ.get("LESSONS_CACHE_DIR")  # a benchmark is an entry point: it may read the environment
+    session = open_session(kb, settings, model="bundled", cache_dir=Path(cache) if cache else None, log=print)
     data, embedder = session.index, session.embedder
     vectors = data.lesson_vectors.reconstruct_n(0, data.lesson_vectors.ntotal)
     recs = data.lessons

@@ -36,7 +36,7 @@ class EnvironmentProblem(LessonsError):
 
 
 class ConfigError(EnvironmentProblem):
-    """`lessons.toml` cannot be read or holds an unknown key or a wrong value."""
+    """A configuration file of the knowledge base (`lessons.toml`, `mkdocs.yml`) is missing, unreadable or wrong."""
 
 
 class TaxonomyError(EnvironmentProblem):
@@ -44,7 +44,11 @@ class TaxonomyError(EnvironmentProblem):
 
 
 class ToolMissing(EnvironmentProblem):
-    """A program the command runs (git, zensical) is not installed or does not work here."""
+    """A program the command runs (git, zensical) is not installed, or cannot work here (git outside a repository)."""
+
+
+class FolderUnreadable(EnvironmentProblem):
+    """A folder of the knowledge base cannot be read, and the command cannot answer without its files."""
 
 
 class ToolFailed(EnvironmentProblem):

@@ -35,10 +35,3 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cache = tmp_path_factory.mktemp("model-cache")
     ensure_onnx(resolve_model("bundled"), cache)
     return cache
-
-
-@pytest.fixture
-def real_model(model_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point the command line (through LESSONS_CACHE_DIR) at the shared ONNX export of the real bundled model."""
-    monkeypatch.setenv("LESSONS_CACHE_DIR", str(model_cache))
-    return model_cache

@@ -28,7 +28,7 @@ def check(ctx: click.Context, paths: tuple[Path, ...], strict: bool, fmt: str) -
     Checks every lesson of the knowledge base, or only PATHS (files or folders). Prints one line
     per problem as path:line:col: level: [rule] message, then a summary. Exit code 0 when clean,
     1 when there are errors (or warnings with --strict), 2 on usage errors, 3 when the
-    knowledge base's own files (taxonomy, lessons.toml) are broken.
+    taxonomy file (lessons/taxonomy.yml) is missing or broken.
 
     \b
     Examples:
@@ -121,6 +121,9 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     skipped = report.files - len(report.lessons)
     if skipped:
         click.echo(f"\n{skipped} file(s) with errors not counted: run 'lessons check'", err=True)
+    for finding in report.findings:
+        if finding.rule == "unreadable-folder":
+            click.echo(f"{finding.path}: {finding.message}", err=True)
 
 
 COMMANDS = (check, schema, stats)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..core.vocabulary import OUTCOMES, SIZES, TITLE_MAX, TITLE_MIN
+from ..core.vocabulary import OUTCOMES, SIZE_HINT, SIZES, TITLE_MAX, TITLE_MIN
 from ..errors import UsageError
 from .options import knowledge_base, model_options, settings_of
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 @click.command()
 @click.option("--title", help=f"What the lesson is about ({TITLE_MIN}-{TITLE_MAX} characters); the file name comes from it.")
 @click.option("--sector", help="Sector slug from the taxonomy, e.g. retail-wholesale.")
-@click.option("--size", type=click.Choice(SIZES), help="micro (<10 staff), small (<50), medium (<250).")
+@click.option("--size", type=click.Choice(SIZES), help=f"{SIZE_HINT}.")
 @click.option("--outcome", type=click.Choice(OUTCOMES), help="How it turned out.")
 @click.option("--technology", "technologies", multiple=True, help="Technology slug; repeat for several.")
 @click.option("--language", default=None, help="Language of the lesson (en, es...). Default: en.")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from ..errors import KnowledgeBaseNotFound, UsageError
+from ..errors import FolderUnreadable, KnowledgeBaseNotFound, UsageError
 from .taxonomy import Taxonomy, load_taxonomy
 
 LESSONS_DIR = "lessons"
@@ -48,11 +48,14 @@ def scan_markdown(folder: Path | str, with_stats: bool = False) -> Scan:
             if entry.is_dir(follow_symlinks=False):
                 stack.append((entry.path, f"{prefix}{name}/"))
             elif name.endswith(".md"):
+                if with_stats:
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except FileNotFoundError:
+                        continue  # removed since the folder was listed (an editor saving by rename): not a lesson any more
+                    scan.stats.append((st.st_size, st.st_mtime_ns))
                 scan.files.append(entry.path)
                 scan.rels.append(prefix + name)
-                if with_stats:
-                    st = entry.stat(follow_symlinks=False)
-                    scan.stats.append((st.st_size, st.st_mtime_ns))
     return scan
 
 
@@ -79,8 +82,14 @@ class KnowledgeBase:
         return load_taxonomy(self.taxonomy_file)
 
     def lesson_files(self) -> list[Path]:
-        """Every `*.md` file under `lessons/`, sorted; symbolic links are listed (check refuses them) but not followed."""
-        return sorted(Path(p) for p in scan_markdown(self.lessons_dir).files)
+        """Every `*.md` file under `lessons/`, sorted; symbolic links are listed (check refuses them) but not followed.
+
+        Raises FolderUnreadable rather than answer without the lessons of a folder it cannot read."""
+        scan = scan_markdown(self.lessons_dir)
+        if scan.unreadable:
+            folder, reason = scan.unreadable[0]
+            raise FolderUnreadable(f"{self.relpath(folder)}: cannot read this folder ({reason}); fix its permissions")
+        return sorted(Path(p) for p in scan.files)
 
     def relpath(self, path: Path | str) -> str:
         """A path as users should see it: relative to the current folder when possible."""
@@ -113,10 +122,10 @@ def expand_paths(kb: KnowledgeBase, paths: list[Path]) -> tuple[list[Path], list
         return sorted(Path(p) for p in scan.files), scan.unreadable
     files: list[Path] = []
     unreadable: list[tuple[str, str]] = []
-    for path in paths:
+    for named in paths:
         # spelled as the knowledge base's own scan spells it (absolute, folders resolved, a linked file's own name
         # kept), so a file named on the command line is not counted twice against the whole knowledge base
-        path = Path(os.path.normpath(path.absolute()))
+        path = Path(os.path.normpath(named.absolute()))
         path = path.parent.resolve() / path.name
         if path.is_dir() and not path.is_symlink():
             found = scan_markdown(path)
@@ -125,5 +134,5 @@ def expand_paths(kb: KnowledgeBase, paths: list[Path]) -> tuple[list[Path], list
         elif path.exists() or path.is_symlink():
             files.append(path)
         else:
-            raise UsageError(f"{path}: no such file or folder")
+            raise UsageError(f"{named}: no such file or folder")
     return files, unreadable

@@ -9,8 +9,8 @@ from .vocabulary import ID_MAX, MAX_LESSON_BYTES, MIN_BODY_WORDS
 
 Level = Literal["error", "warning"]
 
-# rule id -> (level, what it means). Errors make a lesson unusable; warnings are about quality.
-RULES: dict[str, tuple[Level, str]] = {
+# The rules of reading a file: a lesson with one of these could not be read at all, so nothing else was checked.
+READING_RULES: dict[str, tuple[Level, str]] = {
     "unreadable": ("error", "the file cannot be read"),
     "symlink": ("error", "lesson files must be regular files, not symbolic links"),
     "file-too-large": ("error", f"the file is over {MAX_LESSON_BYTES // 1024} KiB"),
@@ -22,6 +22,10 @@ RULES: dict[str, tuple[Level, str]] = {
     "yaml-unsafe": ("error", "a YAML tag that would build objects other than plain data"),
     "yaml-alias": ("error", "a YAML alias (refused: safe loading only)"),
     "front-matter-not-mapping": ("error", "the front matter is not a mapping of keys to values"),
+}
+# rule id -> (level, what it means). Errors make a lesson unusable; warnings are about quality.
+RULES: dict[str, tuple[Level, str]] = {
+    **READING_RULES,
     "invalid-id": ("error", f"the file name is not a valid lesson id (kebab-case, at most {ID_MAX} characters)"),
     "duplicate-id": ("error", "two lesson files have the same id (file stem)"),
     "unknown-key": ("error", "a front-matter key that the schema does not know"),
@@ -53,23 +57,7 @@ RULES: dict[str, tuple[Level, str]] = {
     "unsafe-link": ("error", "a javascript:, vbscript: or data: link"),
     "unreadable-folder": ("error", "a folder under lessons/ cannot be read, so its lessons would be missed"),
 }
-
-# The rules of reading a file: a lesson with one of these could not be read at all, so nothing else was checked.
-READ_RULES = frozenset(
-    {
-        "unreadable",
-        "symlink",
-        "file-too-large",
-        "empty-file",
-        "not-utf8",
-        "no-front-matter",
-        "unclosed-front-matter",
-        "yaml-syntax",
-        "yaml-unsafe",
-        "yaml-alias",
-        "front-matter-not-mapping",
-    }
-)
+READ_RULES = frozenset(READING_RULES)
 
 
 @dataclass(frozen=True)

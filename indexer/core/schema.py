@@ -17,6 +17,7 @@ from .vocabulary import (
     REGION_MAX,
     SCHEMA_VERSION,
     SHORT_TEXT_MAX,
+    SIZE_HINT,
     SLUG_PATTERN,
     SUMMARY_MAX,
     SUMMARY_MIN,
@@ -96,7 +97,7 @@ class FrontMatter(BaseModel):
     summary: Annotated[str, Field(min_length=SUMMARY_MIN, max_length=SUMMARY_MAX, description="The lesson in one or two sentences.")]
     date: Annotated[IsoDate, Field(description="When the lesson was written, YYYY-MM-DD, not in the future.")]
     sector: Annotated[Slug, Field(description="Sector slug from the taxonomy (NACE Rev. 2 sections).")]
-    company_size: Annotated[CompanySize, Field(description="micro (<10 staff), small (<50), medium (<250).")]
+    company_size: Annotated[CompanySize, Field(description=f"{SIZE_HINT}.")]
     technologies: Annotated[
         list[Slug], Field(min_length=1, max_length=MAX_TECHNOLOGIES, description=f"1-{MAX_TECHNOLOGIES} technology slugs.")
     ]

@@ -36,11 +36,12 @@ OUTCOME_LABELS: dict[str, str] = {
     "abandoned": "Abandoned",
     "ongoing": "Ongoing",
 }
+SIZE_STAFF: dict[str, tuple[int, int]] = {"micro": (0, 9), "small": (10, 49), "medium": (50, 249)}  # staff, EU SME definition
 SIZE_LABELS: dict[str, str] = {
-    "micro": "Micro (fewer than 10 staff)",
-    "small": "Small (10-49 staff)",
-    "medium": "Medium (50-249 staff)",
+    size: f"{size.capitalize()} (fewer than {hi + 1} staff)" if lo == 0 else f"{size.capitalize()} ({lo}-{hi} staff)"
+    for size, (lo, hi) in SIZE_STAFF.items()
 }
+SIZE_HINT = ", ".join(f"{size} (<{hi + 1} staff)" if lo == 0 else f"{size} (<{hi + 1})" for size, (lo, hi) in SIZE_STAFF.items())
 WOULD_DO_AGAIN_LABELS: dict[str, str] = {"yes": "Yes", "no": "No", "with-changes": "Yes, with changes"}
 
 # --- patterns and limits ----------------------------------------------------------------------------------

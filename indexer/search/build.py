@@ -265,7 +265,8 @@ def _check_changed(kb: KnowledgeBase, to_check: list[_FileState], plan: _Plan, r
     for state in to_check:
         if state.path not in valid:
             plan.skipped[state.rel] = SkippedFile(*state.stat, state.digest)
-    report.left_out = [f for f in checked.findings if f.level == "error"]
+    # unreadable folders were reported by the index's own scan already
+    report.left_out = [f for f in checked.findings if f.level == "error" and f.rule != "unreadable-folder"]
     plan.new = {lesson.path.relative_to(kb.root).as_posix(): lesson for lesson in checked.lessons}
 
 
@@ -460,17 +461,17 @@ class GenerationBuilder:
             "counts": {"lessons": len(self.files), "passages": len(vectors), "skipped": len(skipped)},
         }
         return store.IndexData(
-            manifest,
-            self.files,
-            skipped,
-            {name: [row[name] for row in self._facets] for name in INDEX_FIELDS},
-            _concatenate(self._passage_lesson, np.int32),
-            _concatenate(self._passage_section, np.int16),
-            _concatenate(self._passage_hash, np.uint64),
-            passage_offsets,
-            record_offsets,
-            vectors,
-            bm25.merge(self._old.keyword, self._row_map, self._new_docs, self._vocab, len(self.files)),
+            manifest=manifest,
+            files=self.files,
+            skipped=skipped,
+            facets={name: [row[name] for row in self._facets] for name in INDEX_FIELDS},
+            passage_lesson=_concatenate(self._passage_lesson, np.int32),
+            passage_section=_concatenate(self._passage_section, np.int16),
+            passage_hash=_concatenate(self._passage_hash, np.uint64),
+            passage_offsets=passage_offsets,
+            record_offsets=record_offsets,
+            matrix=vectors,
+            keyword=bm25.merge(self._old.keyword, self._row_map, self._new_docs, self._vocab, len(self.files)),
             passage_blob=passage_blob,
             record_blob=record_blob,
             lesson_index=_flat_index(self._lesson_matrix(vectors), self._dimension),

@@ -66,7 +66,7 @@ def stacked_chart(chart_id: str, title: str, description: str, rows: list[tuple[
     for i, key in enumerate(order):
         x = label_w + i * (inner / len(order))
         parts.append(
-            f'<rect x="{x:.1f}" y="4" width="12" height="12" fill="{COLOURS[key]}"/>'
+            f'<rect x="{x:.1f}" y="4" width="12" height="12" fill="{COLOURS.get(key, BAR)}"/>'
             f'<text x="{x + 16:.1f}" y="15" font-size="12">{esc(key)}</text>'
         )
     for r, (label, counts) in enumerate(rows):
@@ -78,7 +78,7 @@ def stacked_chart(chart_id: str, title: str, description: str, rows: list[tuple[
             w = inner * counts.get(key, 0) / total
             if w:
                 parts.append(
-                    f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" fill="{COLOURS[key]}">'
+                    f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" fill="{COLOURS.get(key, BAR)}">'
                     f"<title>{esc(label)}: {counts[key]} {esc(key)}</title></rect>"
                 )
             x += w

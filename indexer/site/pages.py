@@ -1,6 +1,6 @@
 """The page generator: a plain function from lessons, taxonomy and related lessons to the Markdown pages
 (and feed) of the website. It knows nothing of MkDocs or Zensical: any engine that reads mkdocs.yml builds
-what it returns. Generated Markdown holds raw HTML made by `sitehtml`, so every value is escaped here."""
+what it returns. Generated Markdown holds raw HTML made by `fragments`, so every value is escaped here."""
 
 from __future__ import annotations
 

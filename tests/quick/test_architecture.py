@@ -45,13 +45,13 @@ VOCABULARY = {
     "outcomes": r"[\"']abandoned[\"']\s*,\s*[\"']ongoing[\"']",
     "company sizes": r"[\"']micro[\"']\s*,\s*[\"']small[\"']\s*,\s*[\"']medium[\"']",
     "outcome labels": r"Partial success",
-    "size labels": r"fewer than 10 staff",
+    "size labels": r"staff\)",
     "slug pattern": r"\[a-z0-9\]\+",
     "title limits": r"\b10\b[^\n]{0,25}\b120\b",
     "section headings": r"[\"']What we did[\"']|[\"']Lecciones aprendidas[\"']",
     "section keys": r"[\"']what_we_did[\"']\s*,\s*[\"']what_happened[\"']",
     "browse and stats facets": r"[\"']sector[\"']\s*,\s*[\"']technology[\"']\s*,\s*[\"']outcome[\"']",
-    "read-level rules": r"[\"']no-front-matter[\"']\s*,\s*[\"']unclosed-front-matter[\"']",
+    "read-level rules": r"[\"']yaml-unsafe[\"'][^\n]*\n?\s*[\"']yaml-alias[\"']",
 }
 
 
@@ -62,3 +62,16 @@ def test_each_vocabulary_item_has_one_definition(item: str) -> None:
     where = [str(p.relative_to(REPO)) for p in package if pattern.search(p.read_text(encoding="utf-8"))]
     allowed = {"indexer/core/vocabulary.py", "indexer/core/rules.py"}
     assert len(where) == 1 and set(where) <= allowed, where
+
+
+def test_every_outcome_and_size_has_its_labels_and_colours() -> None:
+    """Adding an outcome or a size to the vocabulary must come with its labels and colours, or fail here."""
+    from indexer.cli.terminal import OUTCOME_COLOURS
+    from indexer.core.vocabulary import OUTCOME_LABELS, OUTCOMES, SIZE_LABELS, SIZE_STAFF, SIZES
+    from indexer.site.charts import COLOURS
+
+    css = (REPO / "docs" / "assets" / "lessons.css").read_text(encoding="utf-8")
+    for table in (OUTCOME_LABELS, OUTCOME_COLOURS, COLOURS):
+        assert tuple(table) == OUTCOMES
+    assert [o for o in OUTCOMES if f".lesson-badge--{o} " not in css] == []
+    assert tuple(SIZE_LABELS) == SIZES and tuple(SIZE_STAFF) == SIZES

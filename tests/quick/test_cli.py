@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from indexer.cli import main
-from tests.helpers import REPO, lesson_text
+from tests.helpers import REPO, lesson_text, make_unreadable_folder
 
 
 def _write(kb: Path, name: str, text: str) -> Path:
@@ -64,7 +64,7 @@ def test_check_named_paths_only(kb: Path, runner) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["check", "no/such/file.md"], "no such file or folder"),
+        (["check", "no/such/file.md"], "Error: no/such/file.md: no such file or folder"),
         (["check", "--format", "xml"], "Invalid value for '--format'"),
         (["stats", "--bogus"], "No such option"),
     ],
@@ -243,3 +243,11 @@ def test_new_prompt_rejects_invalid_choice_and_asks_again(kb: Path, runner) -> N
     result = runner.invoke(main, ["--root", str(kb), "new", "--interactive"], input=answers)
     assert result.exit_code == 0, result.output
     assert "'bakeries' is not one of" in result.output
+
+
+def test_new_refuses_to_guess_when_a_folder_cannot_be_read(kb: Path, runner) -> None:
+    make_unreadable_folder(kb / "lessons" / "archive")
+    result = runner.invoke(main, ["--root", str(kb), *NEW_ARGS])
+    assert result.exit_code == 3, result.output
+    assert "cannot read this folder" in result.output and "Traceback" not in result.output
+    assert list((kb / "lessons").glob("*.md")) == []

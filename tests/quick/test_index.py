@@ -13,7 +13,7 @@ import pytest
 from indexer.core.kb import find_root
 from indexer.errors import IndexLocked, IndexProblem
 from indexer.search import build, store
-from tests.helpers import FAKE_IDENTITY, FakeEmbedder, topic_lesson
+from tests.helpers import FAKE_IDENTITY, FakeEmbedder, make_unreadable_folder, topic_lesson
 
 TOPICS = {
     "erp-one": "cloud erp migration",
@@ -265,3 +265,13 @@ def test_touching_a_broken_file_is_recorded_once(kb_with_lessons: Path) -> None:
     embedder = FakeEmbedder()
     _refresh(kb_with_lessons, embedder)
     assert embedder.calls == [] and not build.is_stale(kbase, _load(kb_with_lessons))
+
+
+def test_an_unreadable_folder_is_reported_once(kb_with_lessons: Path) -> None:
+    make_unreadable_folder(kb_with_lessons / "lessons" / "archive")
+    first = _refresh(kb_with_lessons)
+    (kb_with_lessons / "lessons" / "crm-one.md").write_text(topic_lesson("crm pipeline changed"))
+    again = _refresh(kb_with_lessons)
+    for report in (first, again):
+        assert [f.rule for f in report.left_out] == ["unreadable-folder"]
+        assert "/archive/" in report.left_out[0].path and "left out of the index" in report.left_out[0].message
