@@ -1,1 +1,1 @@
-"""Entry point: a thin MkDocs plugin that calls the project's page generator (`indexer.site`) before MkDocs reads the docs."""
+"""Entry point: a thin MkDocs plugin that calls the project's page generator (`indexer.web`) before MkDocs reads the docs."""

@@ -1,6 +1,6 @@
 """`plugins: [lessons]` in mkdocs.yml: generate the pages on every build, and watch the lessons when serving.
 
-Thin on purpose: the pages come from the project's page generator (`indexer.site`), which any engine can use.
+Thin on purpose: the pages come from the project's page generator (`indexer.web`), which any engine can use.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class LessonsPlugin(BasePlugin[LessonsPluginConfig]):
         from ..core.settings import load_settings
         from ..errors import LessonsError
         from ..search.session import open_session
-        from ..site.build import prepare
+        from ..web.build import prepare
 
         try:
             kb = self._kb(config)

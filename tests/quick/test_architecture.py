@@ -68,7 +68,7 @@ def test_every_outcome_and_size_has_its_labels_and_colours() -> None:
     """Adding an outcome or a size to the vocabulary must come with its labels and colours, or fail here."""
     from indexer.cli.terminal import OUTCOME_COLOURS
     from indexer.core.vocabulary import OUTCOME_LABELS, OUTCOMES, SIZE_LABELS, SIZE_STAFF, SIZES
-    from indexer.site.charts import COLOURS
+    from indexer.web.charts import COLOURS
 
     css = (REPO / "docs" / "assets" / "lessons.css").read_text(encoding="utf-8")
     for table in (OUTCOME_LABELS, OUTCOME_COLOURS, COLOURS):

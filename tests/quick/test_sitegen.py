@@ -15,10 +15,10 @@ from indexer.core.check import check_file, check_knowledge_base
 from indexer.core.kb import find_root
 from indexer.core.settings import Settings
 from indexer.errors import SiteBuildFailed
-from indexer.site import pages
-from indexer.site.build import prepare, static_files, sync
-from indexer.site.fragments import href, url_of
-from indexer.site.options import SiteOptions
+from indexer.web import pages
+from indexer.web.build import prepare, static_files, sync
+from indexer.web.fragments import href, url_of
+from indexer.web.options import SiteOptions
 from tests.helpers import FIXTURES, REPO, make_unreadable_folder, topic_lesson
 
 

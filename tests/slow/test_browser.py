@@ -31,9 +31,9 @@ def site_root(model_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     from indexer.core.kb import find_root
     from indexer.core.settings import load_settings
     from indexer.search.session import open_session
-    from indexer.site.build import GENERATED_DIR, STATIC_DIR, build, static_files, sync
-    from indexer.site.options import site_options
-    from indexer.site.pages import generate
+    from indexer.web.build import GENERATED_DIR, STATIC_DIR, build, static_files, sync
+    from indexer.web.options import site_options
+    from indexer.web.pages import generate
 
     root = copy_site_kb(tmp_path_factory.mktemp("browser-site"))
     kb = find_root(explicit=root)

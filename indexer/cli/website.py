@@ -34,7 +34,7 @@ def site(ctx: click.Context, engine: str, strict: bool, no_build: bool, model: s
       lessons site --strict
       lessons site --engine zensical
     """
-    from ..site.build import build, prepare
+    from ..web.build import build, prepare
     from .terminal import log
 
     started = time.perf_counter()
