@@ -3,6 +3,7 @@ existing lessons that already tell the same story. Changes are found with git, n
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -143,18 +144,21 @@ def to_markdown(result: Review, site_url: str = "") -> str:
         counts[entry.change.status] = counts.get(entry.change.status, 0) + 1
     lines = [MARKER, "## Lessons review", ""]
     if not result.entries:
-        return "\n".join([*lines, f"No lesson changed against `{result.base}`.", ""])
+        return "\n".join([*lines, f"No lesson changed against {code_span(result.base)}.", ""])
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     verdict = "❌" if result.errors else "✅"
     lines += [
-        f"{verdict} {len(result.entries)} lesson file(s) changed against `{result.base}` ({summary}): "
+        f"{verdict} {len(result.entries)} lesson file(s) changed against {code_span(result.base)} ({summary}): "
         f"{result.errors} error(s), {result.warnings} warning(s).",
         "",
     ]
     for entry in result.entries:
         change = entry.change
-        moved = f" (from `{change.old_path}`)" if change.old_path else ""
-        lines += [f"### {ICONS[change.status]} `{change.path}` {change.status}{moved}", ""]
+        moved = f" (from {code_span(change.old_path)})" if change.old_path else ""
+        lines += [f"### {ICONS[change.status]} {code_span(change.path)} {change.status}{moved}", ""]
+        odd = [name for name in (change.path, change.old_path) if name and _CONTROL.search(name)]
+        if odd:
+            lines += [f"⚠️ The file name holds line breaks or control characters (shown as `\\n`, `\\xNN`): rename {code_span(odd[0])}.", ""]
         if change.status == "deleted":
             lines += ["This lesson is removed from the knowledge base. Check that nothing still links to it.", ""]
             continue
@@ -172,7 +176,7 @@ def to_markdown(result: Review, site_url: str = "") -> str:
                 link = (
                     f"[{markdown_text(hit.title)}]({site_url.rstrip('/')}/lessons/{hit.id}/)"
                     if site_url
-                    else f"{markdown_text(hit.title)} (`{hit.path}`)"
+                    else f"{markdown_text(hit.title)} ({code_span(hit.path)})"
                 )
                 label = "**Likely duplicate**" if hit.tier == "likely duplicate" else "Related"
                 lines.append(f"- {label} ({hit.score:.2f}): {link}, {hit.outcome}")
@@ -185,3 +189,21 @@ def to_markdown(result: Review, site_url: str = "") -> str:
 def markdown_text(text: str) -> str:
     """Text made inert in Markdown: no HTML, no links or emphasis from contributed words."""
     return "".join("\\" + ch if ch in "\\`*_[]<>|#" else ch for ch in text.replace("\n", " "))
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_BACKTICKS = re.compile(r"`+")
+
+
+def code_span(name: str) -> str:
+    """A file name or ref as an inert Markdown code span: line breaks and control characters written as escapes (so
+    no `###` line or fake section can start), and a fence longer than any run of backticks inside (so none closes it)."""
+    shown = _CONTROL.sub(_escape_control, name)
+    fence = "`" * (max((len(run) for run in _BACKTICKS.findall(shown)), default=0) + 1)
+    pad = " " if shown.startswith(("`", " ")) or shown.endswith(("`", " ")) else ""
+    return f"{fence}{pad}{shown}{pad}{fence}"
+
+
+def _escape_control(match: re.Match[str]) -> str:
+    char = match.group()
+    return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char, f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")

@@ -74,3 +74,33 @@ def test_a_bad_base_fails_before_the_model_is_opened(repo: Path, tmp_path: Path)
     assert "EXIT 2" in proc.stdout and "HEAVY []" in proc.stdout, proc.stdout + proc.stderr
     assert "'no-such-ref' is not a commit" in proc.stderr
     assert not cache.exists() and not (repo / ".lessons").exists()
+
+
+HOSTILE_NAMES = [
+    "lessons/x`[click me](https:evil.example)`y.md",
+    "lessons/x\n\n### ✅ lessons/ok.md added\n\n**Check:** no problems.\n\ny.md",
+    "lessons/``` ```[a](https://evil.example).md",
+    "lessons/<img src=x onerror=alert(1)>.md",
+    "lessons/\x1b]0;PWNED\x07.md",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_file_names_cannot_inject_markdown_into_the_review_comment(name: str) -> None:
+    """Rendered as CommonMark (as GitHub does): one heading per changed file, no link, no HTML, the name inside code."""
+    from markdown_it import MarkdownIt
+
+    from indexer.contrib.review import Change, Review, ReviewEntry
+
+    review = Review("main", [ReviewEntry(Change("added", name)), ReviewEntry(Change("renamed", "lessons/b.md", old_path=name))])
+    text = to_markdown(review)
+    tokens = MarkdownIt("commonmark").parse(text)
+    inline = [child for token in tokens if token.children for child in token.children]
+    assert [t.tag for t in tokens if t.type == "heading_open"] == ["h2", "h3", "h3"]
+    assert not [t for t in inline if t.type in ("link_open", "html_inline", "image")]
+    assert [t.content.strip() for t in tokens if t.type == "html_block"] == ["<!-- lessons-review -->"]  # only the marker
+    codes = [t.content for t in inline if t.type == "code_inline"]
+    shown = name.replace("\n", "\\n").replace("\x1b", "\\x1b").replace("\x07", "\\x07")
+    assert shown in codes or shown.strip() in codes, codes
+    if "\n" in name or "\x1b" in name:
+        assert text.count("holds line breaks or control characters") == 2
