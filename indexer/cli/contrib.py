@@ -51,27 +51,33 @@ def review(ctx: click.Context, base: str, fmt: str, output: Path | None, model: 
 
 
 @click.command(name="from-issue")
-@click.argument("source", type=click.File("r", encoding="utf-8"))
+@click.argument("source", type=click.File("rb"))
 @click.option("--folder", type=click.Path(file_okay=False, path_type=Path), help="Where to write the lesson (default: lessons/).")
 @json_option("Print the path and findings as JSON (for the issue workflow).")
 @click.pass_context
-def from_issue(ctx: click.Context, source: IO[str], folder: Path | None, as_json: bool) -> None:
+def from_issue(ctx: click.Context, source: IO[bytes], folder: Path | None, as_json: bool) -> None:
     """Turn the body of a filled-in 'Share a lesson' issue into a lesson file (SOURCE: a file, or - for stdin).
 
     The file name comes from the title; the contributor stays anonymous unless they ticked the box
-    to be named. The new file is checked like any lesson; exit code 1 if it has errors.
+    to be named. Amounts are read as the lesson's language writes them (2.400 in Spanish, 2,400 in
+    English); an amount either could read differently is refused. Technologies are matched
+    against the taxonomy's names and synonyms in every language (TPV: point-of-sale).
+
+    Exit codes: 0, the lesson was written and has no errors; 1, it was written but has errors (no
+    pull request should be opened); 2, the issue cannot be turned into a lesson (nothing written).
 
     \b
     Examples:
       lessons from-issue issue-body.md
       gh issue view 42 --json body -q .body | lessons from-issue -
     """
+    from ..contrib.answers import decode_answer_bytes
     from ..contrib.issue_form import lesson_from_issue
     from ..core.check import check_knowledge_base
     from ..core.files import create_exclusive
 
     kb = knowledge_base(ctx)
-    made = lesson_from_issue(source.read(), kb.taxonomy)
+    made = lesson_from_issue(decode_answer_bytes(source.read(), getattr(source, "name", "<stdin>")), kb.taxonomy)
     target = (folder if folder is not None else kb.lessons_dir) / made.filename
     if target.exists() or any(p.stem == target.stem for p in kb.lesson_files()):
         raise UsageError(f"a lesson named {target.stem} already exists: change the issue's title")

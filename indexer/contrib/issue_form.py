@@ -4,7 +4,7 @@ of a filled-in form back into a lesson file. The form's questions are defined on
 from __future__ import annotations
 
 import datetime as dt
-import json
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -12,6 +12,7 @@ from ..core.taxonomy import Taxonomy
 from ..core.vocabulary import (
     EXPECTED_SECTIONS,
     LANGUAGE_NAMES,
+    MAX_TECHNOLOGIES,
     OPTIONAL_SECTIONS,
     OUTCOME_LABELS,
     OUTCOMES,
@@ -26,9 +27,11 @@ from ..core.vocabulary import (
     headings_for,
 )
 from ..errors import UsageError
+from .answers import parse_number, quote_answer
 from .new import slugify
 
 NO_RESPONSE = "_No response_"
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 and C1 controls but tab and newline: never text
 MAX_FIELD = 20_000  # characters per answer; a lesson file must stay under 256 KiB
 CONSENT = "Publish my name or my organisation's name with the lesson"
 SECTION_KEYS = (*EXPECTED_SECTIONS, *OPTIONAL_SECTIONS)  # every body section is a question of the form
@@ -123,21 +126,41 @@ def render_issue_form(taxonomy: Taxonomy) -> str:
 
 
 def parse_issue_body(text: str) -> dict[str, str]:
-    """The answers of an issue-form body ('### Label' then the answer), by question id; missing answers are ''."""
-    by_label = {q.label: q.id for q in QUESTIONS}
+    """The answers of an issue-form body ('### Label' then the answer), by question id; missing answers are ''.
+
+    GitHub writes the questions in the form's order, so the real headings are the longest run of known labels in
+    that order: a `### Title` line typed inside a later answer is out of order and stays part of that answer."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    order = {q.label: i for i, q in enumerate(QUESTIONS)}
+    candidates = [(n, order[line[4:].strip()]) for n, line in enumerate(lines) if line.startswith("### ") and line[4:].strip() in order]
+    headings = _in_form_order(candidates)
     answers = {q.id: "" for q in QUESTIONS}
-    current = None
-    buffer: list[str] = []
-    for line in [*text.replace("\r\n", "\n").split("\n"), "### "]:
-        if line.startswith("### "):
-            if current is not None:
-                value = "\n".join(buffer).strip()
-                answers[current] = "" if value == NO_RESPONSE else value
-            current = by_label.get(line[4:].strip())
-            buffer = []
-        elif current is not None:
-            buffer.append(line)
+    for (n, index), following in zip(headings, [*headings[1:], (len(lines), -1)]):
+        value = "\n".join(lines[n + 1 : following[0]]).strip()
+        answers[QUESTIONS[index].id] = "" if value == NO_RESPONSE else value
     return answers
+
+
+def _in_form_order(candidates: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The longest subsequence of (line, question index) whose question indexes increase (patience sorting, n log n)."""
+    import bisect
+
+    tails: list[int] = []  # tails[k]: question index ending the best run of length k + 1 so far
+    ends: list[int] = []  # the candidate position ending that run
+    previous: list[int] = []
+    for position, (_, index) in enumerate(candidates):
+        k = bisect.bisect_left(tails, index)
+        previous.append(ends[k - 1] if k else -1)
+        if k == len(tails):
+            tails.append(index)
+            ends.append(position)
+        else:
+            tails[k], ends[k] = index, position
+    run, position = [], ends[-1] if ends else -1
+    while position >= 0:
+        run.append(candidates[position])
+        position = previous[position]
+    return run[::-1]
 
 
 @dataclass
@@ -150,53 +173,74 @@ class IssueLesson:
 
 
 def lesson_from_issue(body: str, taxonomy: Taxonomy, today: dt.date | None = None) -> IssueLesson:
-    """Turn an issue-form body into a lesson file. Contributed text is kept as text: HTML is escaped."""
-    answers = parse_issue_body(body)
-    notes: list[str] = []
+    """Turn an issue-form body into a lesson file. Contributed text is kept as text: HTML is escaped, control
+    characters dropped, and the front matter written by a YAML emitter, so any title stays valid YAML."""
+    answers = {key: _CONTROL.sub("", value) for key, value in parse_issue_body(body).items()}
     missing = [q.label for q in QUESTIONS if q.required and not answers[q.id]]
     if missing:
         raise UsageError(f"the issue does not answer: {', '.join(missing)}")
     for q in QUESTIONS:
         if len(answers[q.id]) > MAX_FIELD:
             raise UsageError(f"the answer to '{q.label}' is {len(answers[q.id]):,} characters long; the limit is {MAX_FIELD:,}")
-    title = re.sub(r"\s+", " ", answers["title"]).strip()
-    slug = slugify(title)
-    if not slug:
-        raise UsageError("the title has no letters or digits to make a file name from")
     choice = {q.id: _choose(q, answers[q.id], taxonomy) for q in QUESTIONS if q.kind == "dropdown"}
     language = choice.get("language") or "en"
+    title = " ".join(answers["title"].split())
+    technologies = _technologies(answers["technologies"], taxonomy)
     front: dict[str, object] = {
         "title": title,
-        "summary": re.sub(r"\s+", " ", answers["summary"]).strip(),
-        "date": (today or dt.date.today()).isoformat(),
+        "summary": " ".join(answers["summary"].split()),
+        "date": today or dt.date.today(),
         "sector": choice["sector"],
         "company_size": choice["company_size"],
-        "technologies": _technologies(answers["technologies"], taxonomy),
+        "technologies": technologies,
         "outcome": choice["outcome"],
         "language": language,
     }
+    notes = _optional_fields(front, answers, language)
+    if choice.get("would_do_again"):
+        front["would_do_again"] = choice["would_do_again"]
+    named = "[x]" in answers["consent"].lower() and answers["contributor"].strip()
+    front["contributor"] = " ".join(answers["contributor"].split())[:SHORT_TEXT_MAX] if named else "anonymous"
+    headings = headings_for(language)
+    lines = ["---", _yaml_front_matter(front).rstrip("\n"), "---", ""]
+    for key in SECTION_KEYS:
+        if answers[key]:
+            lines += [f"## {headings[key]}", "", _plain(answers[key]), ""]
+    return IssueLesson(f"{_slug(title)}.md", "\n".join(lines), notes)
+
+
+def _optional_fields(front: dict[str, object], answers: dict[str, str], language: str) -> list[str]:
+    """Country, cost and duration into `front`; numbers read as the contributor's language writes them."""
+    notes = []
     country = answers["country"].strip().upper()
     if country:
         if re.fullmatch(r"[A-Z]{2}", country):
             front["country"] = country
         else:
-            notes.append(f"country '{country[:20]}' is not a two-letter code: left out")
+            notes.append(f"country {quote_answer(country, 20)} is not a two-letter code: left out")
     for key in ("cost_eur", "duration_months"):
-        number = _number(answers[key])
-        if number is not None:
-            front[key] = number
-        elif answers[key]:
-            notes.append(f"{key} '{answers[key][:20]}' is not a number: left out")
-    if choice.get("would_do_again"):
-        front["would_do_again"] = choice["would_do_again"]
-    named = "[x]" in answers["consent"].lower() and answers["contributor"].strip()
-    front["contributor"] = re.sub(r"\s+", " ", answers["contributor"]).strip()[:SHORT_TEXT_MAX] if named else "anonymous"
-    headings = headings_for(language)
-    lines = ["---", *(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in front.items()), "---", ""]
-    for key in SECTION_KEYS:
         if answers[key]:
-            lines += [f"## {headings[key]}", "", _plain(answers[key]), ""]
-    return IssueLesson(f"{slug}.md", "\n".join(lines), notes)
+            front[key] = parse_number(answers[key], language, next(q.label for q in QUESTIONS if q.id == key))
+    return notes
+
+
+def _slug(title: str) -> str:
+    """The file name's slug. A title mostly in another script (Greek, Cyrillic, Chinese) keeps its Latin words and
+    gets 'lesson-' and a short hash of the title, so it is still unique to that title."""
+    slug = slugify(title)
+    letters = [ch for ch in title if ch.isalnum()]
+    if not letters:
+        raise UsageError("the title has no letters or digits to make a file name from")
+    if len(slug.replace("-", "")) * 2 >= len(letters):
+        return slug
+    return "-".join(filter(None, [slugify(title, 40), "lesson", hashlib.sha256(title.encode("utf-8")).hexdigest()[:10]]))
+
+
+def _yaml_front_matter(front: dict[str, object]) -> str:
+    """Front matter as a YAML emitter writes it: quoting and escapes are the emitter's job, never hand-made."""
+    import yaml
+
+    return yaml.safe_dump(front, sort_keys=False, allow_unicode=True, default_flow_style=None, width=1_000_000)
 
 
 def _choose(question: Question, answer: str, taxonomy: Taxonomy) -> str | None:
@@ -204,32 +248,27 @@ def _choose(question: Question, answer: str, taxonomy: Taxonomy) -> str | None:
         return None
     options = dropdown_options(question, taxonomy)
     value = options.get(answer.strip()) or (answer.strip() if answer.strip() in options.values() else None)
+    if value is None and question.id == "sector":
+        value = taxonomy.lookup("sectors", answer)
     if value is None:
-        raise UsageError(f"'{answer[:60]}' is not one of the choices for '{question.label}'")
+        raise UsageError(f"{quote_answer(answer)} is not one of the choices for '{question.label}'")
     return value
 
 
 def _technologies(answer: str, taxonomy: Taxonomy) -> list[str]:
-    names = {name.lower(): slug for slug, name in taxonomy.technologies.items()}
+    """Slugs for the technologies named, through the taxonomy's names, labels and synonyms in every language
+    (TPV -> point-of-sale, TicketBAI -> e-invoicing); a name it does not know becomes a slug of its own."""
     out = []
     for part in re.split(r"[,;\n]", answer):
         words = part.strip()
         if not words:
             continue
-        slug = names.get(words.lower()) or slugify(words, 40)
+        slug = taxonomy.lookup("technologies", words) or slugify(words, 40)
         if slug and slug not in out:
             out.append(slug)
     if not out:
         raise UsageError("the issue names no technology")
-    return out[:10]
-
-
-def _number(answer: str) -> float | int | None:
-    cleaned = re.sub(r"[€\s]|eur(os)?", "", answer.strip(), flags=re.IGNORECASE).replace(",", "")
-    if not re.fullmatch(r"\d+(\.\d+)?", cleaned):
-        return None
-    value = float(cleaned)
-    return int(value) if value.is_integer() else value
+    return out[:MAX_TECHNOLOGIES]
 
 
 def _plain(text: str) -> str:

@@ -14,36 +14,10 @@ import yaml
 from indexer.cli import main
 from indexer.contrib.issue_form import QUESTIONS, dropdown_options, lesson_from_issue, parse_issue_body, render_issue_form
 from indexer.core.kb import find_root
-from tests.helpers import REPO
+from tests.helpers import REPO, front_matter, issue_body
 
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
 FORM = REPO / ".github" / "ISSUE_TEMPLATE" / "lesson.yml"
-
-
-def issue_body(**overrides: str) -> str:
-    """A body as GitHub renders a submitted 'Share a lesson' form."""
-    answers = {
-        "Title": "Our bakery moved its orders to a cloud ERP",
-        "Summary": "A 30-person bakery moved orders and invoices to a cloud ERP in four months for 18,000 EUR.",
-        "Sector": "Manufacturing",
-        "Company size": "Small (10-49 staff)",
-        "Outcome": "Partial success",
-        "Technologies": "Cloud ERP, e-invoicing, barcode scanners",
-        "Language of the lesson": "English",
-        "Country": "ie",
-        "Total cost in euros": "18,000 €",
-        "Duration in months": "4",
-        "Would you do it again?": "Yes, with changes",
-        "Context": "We bake for 60 shops.\n\nOrders came by phone and fax, and three people typed them in every night.",
-        "What we did": "We chose a cloud ERP for food producers and cleaned our product list for six weeks first.",
-        "What happened": "Order entry time fell from 3 hours to 40 minutes a night, but the label printer never worked.",
-        "Lessons learned": "Test every printer and scanner before you sign; clean the data before the migration, not during it.",
-        "Advice": "_No response_",
-        "Your name or organisation": "Panadería Ejemplo",
-        "Publishing your name": "- [ ] Publish my name or my organisation's name with the lesson",
-    }
-    answers.update(overrides)
-    return "\n\n".join(f"### {label}\n\n{value}" for label, value in answers.items()) + "\n"
 
 
 @pytest.fixture
@@ -72,10 +46,11 @@ def test_from_issue_makes_a_valid_anonymous_lesson(kb: Path, runner) -> None:
     # only quality warnings: a technology new to the taxonomy, and a body shorter than a full lesson
     assert {(f["level"], f["rule"]) for f in data["findings"]} == {("warning", "unknown-technology"), ("warning", "short-body")}
     text = (kb / "lessons" / "our-bakery-moved-its-orders-to-a-cloud-erp.md").read_text()
-    assert 'contributor: "anonymous"' in text and "Panadería" not in text
-    assert 'sector: "manufacturing"' in text and 'company_size: "small"' in text and 'outcome: "partial"' in text
-    assert 'technologies: ["cloud-erp", "e-invoicing", "barcode-scanners"]' in text
-    assert "cost_eur: 18000" in text and 'country: "IE"' in text and 'would_do_again: "with-changes"' in text
+    front = front_matter(text)
+    assert front["contributor"] == "anonymous" and "Panadería" not in text
+    assert (front["sector"], front["company_size"], front["outcome"]) == ("manufacturing", "small", "partial")
+    assert front["technologies"] == ["cloud-erp", "e-invoicing", "barcode-scanners"]
+    assert (front["cost_eur"], front["country"], front["would_do_again"]) == (18000, "IE", "with-changes")
     assert "## Advice" not in text  # an unanswered optional question leaves no empty section
 
 
@@ -83,7 +58,7 @@ def test_from_issue_names_the_contributor_only_with_consent(kbase) -> None:
     made = lesson_from_issue(
         issue_body(**{"Publishing your name": "- [X] Publish my name or my organisation's name with the lesson"}), kbase.taxonomy
     )
-    assert 'contributor: "Panadería Ejemplo"' in made.text
+    assert front_matter(made.text)["contributor"] == "Panadería Ejemplo"
 
 
 def test_from_issue_with_missing_optional_answers(kbase) -> None:
@@ -97,13 +72,15 @@ def test_from_issue_with_missing_optional_answers(kbase) -> None:
         "Publishing your name": "",
     }
     made = lesson_from_issue(issue_body(**optional), kbase.taxonomy)
-    assert "country" not in made.text and "cost_eur" not in made.text and 'language: "en"' in made.text
+    front = front_matter(made.text)
+    assert "country" not in front and "cost_eur" not in front and front["language"] == "en"
     assert made.notes == []
 
 
 def test_from_issue_spanish(kbase) -> None:
-    made = lesson_from_issue(issue_body(**{"Language of the lesson": "Español"}), kbase.taxonomy)
+    made = lesson_from_issue(issue_body(**{"Language of the lesson": "Español", "Total cost in euros": "18.000 €"}), kbase.taxonomy)
     assert "## Contexto" in made.text and "## Lecciones aprendidas" in made.text
+    assert front_matter(made.text)["cost_eur"] == 18000  # the Spanish thousands separator
 
 
 @pytest.mark.parametrize(
@@ -128,7 +105,6 @@ def test_from_issue_hostile_input_stays_text(kb: Path, runner) -> None:
         "Title": "../../etc/passwd <script>alert(1)</script> our ERP",
         "What happened": "<script>alert(1)</script> <img src=x onerror=alert(2)> [x](javascript:alert(3)) went badly.",
         "Country": "<b>XX</b>",
-        "Total cost in euros": "lots",
     }
     body = kb / "issue.md"
     body.write_text(issue_body(**hostile))
@@ -139,8 +115,8 @@ def test_from_issue_hostile_input_stays_text(kb: Path, runner) -> None:
     text = created[0].read_text()
     body = text.split("\n---\n", 1)[1]
     assert "<script" not in body and "<img" not in body and "&lt;script>" in body  # body HTML kept as visible text
-    assert 'title: "../../etc/passwd <script>alert(1)</script> our ERP"' in text  # front matter: a quoted string, escaped by the site
-    assert any("not a two-letter code" in n for n in data["notes"]) and any("not a number" in n for n in data["notes"])
+    assert front_matter(text)["title"] == "../../etc/passwd <script>alert(1)</script> our ERP"  # a string, escaped by the site
+    assert any("not a two-letter code" in n for n in data["notes"])
     assert "unsafe-link" in {f["rule"] for f in data["findings"]}  # the javascript: link is caught by the check
     assert result.exit_code == 1
 
@@ -152,9 +128,10 @@ def test_from_issue_reads_stdin_and_never_overwrites(kb: Path, runner) -> None:
     assert again.exit_code == 2 and "already exists" in again.output
 
 
-def test_parse_issue_body_ignores_unknown_headings() -> None:
-    answers = parse_issue_body("### Title\n\nA title long enough\n\n### Something else\n\nignored\n")
-    assert answers["title"] == "A title long enough" and answers["summary"] == ""
+def test_parse_issue_body_keeps_unknown_and_out_of_order_headings_as_text() -> None:
+    answers = parse_issue_body("### Title\n\nA title long enough\n\n### Summary\n\nSome text\n### Something else\n### Title\n\nEvil\n")
+    assert answers["title"] == "A title long enough"  # a later '### Title' is part of an answer, not a new title
+    assert answers["summary"] == "Some text\n### Something else\n### Title\n\nEvil"
 
 
 def _tool(name: str) -> str:
