@@ -13,6 +13,15 @@ from .vocabulary import EXPECTED_SECTIONS, MIN_BODY_WORDS, headings_for
 _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
 _PHONE = re.compile(r"(?<![\w.,/-])(?:\+|00|\(0|0)\d[\d ().-]{6,18}\d(?![\w,/-]|\.\d)")
+# National numbers without a trunk 0 (Spain and Portugal 6/7/8/9/2, Italian mobiles 3): nine or ten digits, either
+# run together or in groups of two to four joined by single spaces or hyphens (612 345 678, 947 20 30 40).
+_NATIONAL = re.compile(r"(?<![\w.,/+-])(?:[2-9]\d{1,3}(?:[ -]\d{2,4}){2,4}|[6-9]\d{8}|3\d{9})(?![\w,/-]|[.,]\d)")
+# Words that make a number an amount, a quantity or a reference rather than a phone number.
+_AMOUNT_AFTER = re.compile(r"\s?(?:€|\$|£|%|eur|euros?|usd|de euros|units|unidades|km|kg|m2|m²)\b|\s?[€$£%]", re.IGNORECASE)
+_REFERENCE_BEFORE = re.compile(
+    r"(?:order|pedido|factura|invoice|albarán|ref|reference|referencia|no|nº|n\.º|number|número|id|ticket|#|iso|cif|nif|vat)[.:]?\s*$",
+    re.IGNORECASE,
+)
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?=[\s/>])([^>]{0,2000})>?|<!--")
 _EVENT_ATTR = re.compile(r"[\s/\"']on[a-z]+\s*=", re.IGNORECASE)
 _UNSAFE_TAGS = {"script", "iframe", "object", "embed", "frame", "frameset", "base", "meta"}
@@ -63,14 +72,32 @@ def _check_privacy(raw: RawLesson, out: Collector) -> None:
                 "bank account number (IBAN) in the body: remove it, the knowledge base is public",
                 *raw.line_of_offset(match.start()),
             )
-    for match in _PHONE.finditer(body):
+    for start in phone_numbers(body):
+        out.add(
+            "personal-phone",
+            "phone number in the body: remove contact details, the knowledge base is public",
+            *raw.line_of_offset(start),
+        )
+
+
+def phone_numbers(text: str) -> list[int]:
+    """Where phone numbers start in `text`: international (+34, 0034), with a trunk 0 (French, German, Italian
+    landlines) or national without one (Spanish, Portuguese, Italian mobiles), but not years, dates, amounts,
+    postcodes or numbers that follow 'order', 'invoice', 'ref' and the like."""
+    found, covered = [], set()
+    for match in _PHONE.finditer(text):
         digits = re.sub(r"\D", "", match.group())
         if 9 <= len(digits) <= 15 and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", match.group()):
-            out.add(
-                "personal-phone",
-                "phone number in the body: remove contact details, the knowledge base is public",
-                *raw.line_of_offset(match.start()),
-            )
+            found.append(match.start())
+            covered.update(range(*match.span()))
+    for match in _NATIONAL.finditer(text):
+        digits = re.sub(r"\D", "", match.group())
+        if not 9 <= len(digits) <= 10 or match.start() in covered:
+            continue
+        if _AMOUNT_AFTER.match(text, match.end()) or _REFERENCE_BEFORE.search(text[max(0, match.start() - 20) : match.start()]):
+            continue
+        found.append(match.start())
+    return sorted(found)
 
 
 def _iban_valid(text: str) -> bool:

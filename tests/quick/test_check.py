@@ -227,3 +227,39 @@ def test_parallel_check_matches_the_serial_one(kb: Path, monkeypatch: pytest.Mon
             thread.join()
     assert parallel.findings == serial.findings and len(serial.findings) > 10
     assert [lesson.id for lesson in parallel.lessons] == [lesson.id for lesson in serial.lessons] == ["good-one"]
+
+
+PHONES = [
+    "612 345 678", "612345678", "947 20 30 40", "91 123 45 67", "+34 612 345 678", "0034 947203040",  # Spain
+    "01 23 45 67 89", "06 12 34 56 78", "0612345678", "+33 6 12 34 56 78",  # France
+    "030 12345678", "0171 1234567", "0151-12345678", "(030) 123 456 78", "+49 30 1234567",  # Germany
+    "02 1234 5678", "347 123 4567", "3471234567", "06 12345678",  # Italy
+    "912 345 678", "21 123 4567", "213 456 789", "+351 912 345 678",  # Portugal
+]  # fmt: skip
+NOT_PHONES = [
+    "2025", "in 2024 and 2025", "from 2019 to 2025", "2025-03-14", "14/03/2025", "14.03.2025", "2019-2020",  # years, dates
+    "18,000 €", "1.234.567 EUR", "12 000 €", "250 000 000 €", "250 000 000 euros", "3 400 users", "99.9%",  # amounts
+    "order 612345678", "pedido nº 612 345 678", "invoice 947203040", "Ref: 912 345 678", "ticket #3471234567",  # references
+    "28013 Madrid", "75001 Paris", "10115 Berlin", "1000-001 Lisboa", "ISO 27001", "ISO 9001:2015",  # postcodes, norms
+    "version 10.2.3", "1-2 weeks", "between 20 and 30 staff", "1.234,56 €", "612.345.678 EUR",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("number", PHONES)
+def test_phone_numbers_in_national_formats_are_found(number: str) -> None:
+    from indexer.core.body_rules import phone_numbers
+
+    text = f"Call us on {number} any day."
+    assert phone_numbers(text) == [len("Call us on ")]
+
+
+@pytest.mark.parametrize("text", NOT_PHONES)
+def test_years_prices_dates_and_references_are_not_phone_numbers(text: str) -> None:
+    from indexer.core.body_rules import phone_numbers
+
+    assert phone_numbers(f"We paid {text} in the end.") == []
+
+
+def test_a_spanish_mobile_without_prefix_is_reported_on_its_line(kb: Path) -> None:
+    _, report = _check(kb, "movil-one.md", lesson_text(body=BODY_EN + "\nLlamadnos al 612 345 678.\n"))
+    assert [(f.rule, f.line) for f in report.findings] == [("personal-phone", 33)]
