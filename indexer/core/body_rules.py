@@ -84,7 +84,8 @@ def phone_numbers(text: str) -> list[int]:
     """Where phone numbers start in `text`: international (+34, 0034), with a trunk 0 (French, German, Italian
     landlines) or national without one (Spanish, Portuguese, Italian mobiles), but not years, dates, amounts,
     postcodes or numbers that follow 'order', 'invoice', 'ref' and the like."""
-    found, covered = [], set()
+    found: list[int] = []
+    covered: set[int] = set()
     for match in _PHONE.finditer(text):
         digits = re.sub(r"\D", "", match.group())
         if 9 <= len(digits) <= 15 and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", match.group()):
