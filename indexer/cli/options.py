@@ -33,10 +33,17 @@ class LessonsGroup(click.Group):
         try:
             return super().invoke(ctx)
         except UsageError as exc:
-            raise click.UsageError(str(exc), ctx) from None
+            raise click.UsageError(str(exc), self._command_context(ctx)) from None
         except LessonsError as exc:
             failure = EnvironmentFailure if exc.exit_code == EXIT_ENVIRONMENT else click.ClickException
             raise failure(str(exc)) from None
+
+    def _command_context(self, ctx: click.Context) -> click.Context:
+        """The context of the sub-command that failed, so the message shows its usage ('lessons search [OPTIONS]
+        [QUERY]'), not the whole tool's."""
+        name = ctx.invoked_subcommand
+        command = self.get_command(ctx, name) if name else None
+        return click.Context(command, info_name=name, parent=ctx) if command else ctx
 
 
 def knowledge_base(ctx: click.Context) -> KnowledgeBase:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import click
 
 from ..core.vocabulary import OUTCOMES, SIZES
 from ..errors import UsageError
 from .options import json_option, knowledge_base, model_options, open_search, refresh_option, settings_of
+
+if TYPE_CHECKING:
+    from ..core.taxonomy import Taxonomy
+    from ..search.rank import Filters
 
 
 @click.command()
@@ -65,9 +68,9 @@ def index(ctx: click.Context, rebuild: bool, model: str | None, cache_dir: Path 
 @click.option("--technology", multiple=True, help="Only lessons with this technology (repeatable: any of them).")
 @click.option("--outcome", multiple=True, help=f"Only this outcome: {', '.join(OUTCOMES)}.")
 @click.option("--size", multiple=True, help=f"Only this company size: {', '.join(SIZES)}.")
-@click.option("--country", multiple=True, help="Only this country (ISO code, e.g. ES).")
+@click.option("--country", multiple=True, help="Only this country (ISO code, e.g. ES; a name is suggested as its code).")
 @click.option("--language", multiple=True, help="Only lessons in this language (e.g. es).")
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only lessons written on or after this date (YYYY-MM-DD).")
+@click.option("--since", metavar="DATE", help="Only lessons written on or after this year, month or day (2025, 2025-03, 2025-03-14).")
 @json_option("Print results as JSON (schema in docs/how-search-works.md).")
 @click.option(
     "--batch",
@@ -87,7 +90,7 @@ def search(
     size: tuple[str, ...],
     country: tuple[str, ...],
     language: tuple[str, ...],
-    since: dt.datetime | None,
+    since: str | None,
     as_json: bool,
     batch: IO[str] | None,
     no_refresh: bool,
@@ -107,14 +110,13 @@ def search(
       lessons search --batch queries.jsonl > hits.jsonl
     """
     from ..search.evaluate import read_queries
-    from ..search.rank import Filters
     from .terminal import format_hits
 
     queries = read_queries(batch, batch.name) if batch else None
     if queries is None and not (query or "").strip():
         raise UsageError('the query is empty: say what you are looking for, e.g. lessons search "cloud ERP migration"')
-    filters = Filters(sector, technology, outcome, size, country, language, since.date() if since else None)
     kb = knowledge_base(ctx)
+    filters = _filters(kb.taxonomy, sector, technology, outcome, size, country, language, since=since)
     session = open_search(kb, settings_of(kb), model, cache_dir, refresh=not no_refresh)
     if queries is not None:
         results = session.search([text for _, text in queries], filters, top)
@@ -128,6 +130,18 @@ def search(
         click.echo(format_hits(hits))
     else:
         click.echo("No lesson matches these filters.", err=True)
+
+
+def _filters(taxonomy: Taxonomy, *options: tuple[str, ...], since: str | None) -> Filters:
+    """The filter options checked against the vocabulary: an unknown value is refused with what it probably means."""
+    from ..core.choices import parse_since, resolve
+    from ..search.rank import Filters
+
+    sectors, technologies, outcomes, sizes, countries = (
+        tuple(resolve(kind, value, taxonomy) for value in values)
+        for kind, values in zip(("sector", "technology", "outcome", "size", "country"), options)
+    )
+    return Filters(sectors, technologies, outcomes, sizes, countries, options[-1], parse_since(since) if since else None)
 
 
 @click.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -251,3 +252,43 @@ def test_new_refuses_to_guess_when_a_folder_cannot_be_read(kb: Path, runner) -> 
     assert result.exit_code == 3, result.output
     assert "cannot read this folder" in result.output and "Traceback" not in result.output
     assert list((kb / "lessons").glob("*.md")) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--sector", "retail"], "unknown sector 'retail'; did you mean 'retail-wholesale'?"),
+        (["--sector", "hostelería"], "unknown sector 'hostelería'; did you mean 'hospitality'?"),
+        (["--outcome", "failed"], "unknown outcome 'failed'; did you mean 'failure'?"),
+        (["--outcome", "Partial success"], "unknown outcome 'Partial success'; did you mean 'partial'?"),
+        (["--country", "Spain"], "unknown country 'Spain'; did you mean 'ES'?"),
+        (["--country", "Alemania"], "unknown country 'Alemania'; did you mean 'DE'?"),
+        (["--country", "Atlantis"], "unknown country 'Atlantis'; write a two-letter ISO code such as ES, DE or IE"),
+        (["--technology", "TPV"], "unknown technology 'TPV'; did you mean 'point-of-sale'?"),
+        (["--technology", "cloud-erpp"], "unknown technology 'cloud-erpp'; did you mean 'cloud-erp'?"),
+        (["--size", "12"], "unknown company size '12'; did you mean 'small'?"),
+        (["--since", "2025-13"], "'2025-13' is not a year, a month or a date: write 2025, 2025-03 or 2025-03-14"),
+    ],
+)
+def test_filter_mistakes_suggest_the_value_meant_with_the_search_usage(kb: Path, runner, args: list[str], message: str) -> None:
+    """Refused before any index or model is opened; the usage shown is the sub-command's, not the whole tool's."""
+    result = runner.invoke(main, ["--root", str(kb), "search", "erp", *args])
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert "Usage: main search [OPTIONS] [QUERY]" in result.output and "COMMAND [ARGS]" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "day"), [("2025", dt.date(2025, 1, 1)), ("2025-03", dt.date(2025, 3, 1)), ("2025-03-14", dt.date(2025, 3, 14))]
+)
+def test_since_takes_a_year_a_month_or_a_day(text: str, day: dt.date) -> None:
+    from indexer.core.choices import parse_since
+
+    assert parse_since(text) == day
+
+
+def test_a_usage_error_inside_a_command_shows_that_commands_usage(kb: Path, runner) -> None:
+    source = kb / "issue.md"
+    source.write_text("### Title\n\n_No response_\n")
+    result = runner.invoke(main, ["--root", str(kb), "from-issue", str(source)])
+    assert result.exit_code == 2 and "Usage: main from-issue [OPTIONS] SOURCE" in result.output
+    assert "Try 'main from-issue --help' for help." in result.output

@@ -90,10 +90,11 @@ def test_batch_mode_writes_one_line_per_query(run, tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["search", "   "], "the query is empty"),
-        (["search", "erp", "--outcome", "sucess"], "unknown outcome 'sucess'; valid values: abandoned, failure"),
+        (["search", "erp", "--outcome", "sucess"], "unknown outcome 'sucess'; did you mean 'success'?"),
+        (["search", "erp", "--outcome", "nonsense"], "unknown outcome 'nonsense'; valid values: abandoned, failure"),
         (["search", "erp", "--sector", "bakeries"], "valid values: administrative-support"),
         (["search", "erp", "--technology", "quantum"], "unknown technology 'quantum'"),
-        (["search", "erp", "--since", "yesterday"], "Invalid value for '--since'"),
+        (["search", "erp", "--since", "yesterday"], "'yesterday' is not a year, a month or a date: write 2025, 2025-03 or 2025-03-14"),
     ],
 )
 def test_user_mistakes_exit_2(run, args: list[str], message: str) -> None:
