@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..core.vocabulary import OUTCOMES, SIZE_HINT, SIZES, TITLE_MAX, TITLE_MIN
+from ..core.vocabulary import LANGUAGE_PATTERN, OUTCOMES, SIZE_HINT, SIZES, TITLE_MAX, TITLE_MIN
 from ..errors import UsageError
 from .options import knowledge_base, model_options, settings_of
 
@@ -80,32 +82,34 @@ def _show_similar(kb: KnowledgeBase, answers: NewLesson, interactive: bool, mode
 
 
 def _ask(kb: KnowledgeBase, options: dict[str, Any], interactive: bool) -> NewLesson:
-    """The answers from the options, asking for the missing ones in a terminal."""
-    from ..contrib.new import NewLesson
+    """The answers from the options, asking for the missing ones in a terminal. Each answer is checked as it is
+    typed and asked again if it cannot be used, so no earlier answer is lost."""
+    from ..contrib.new import NewLesson, check_title, interpret, interpret_list
 
-    prompts = {
-        "title": ("Title (what the lesson is about)", None),
-        "sector": ("Sector", click.Choice(sorted(kb.taxonomy.sectors))),
-        "size": ("Company size", click.Choice(SIZES)),
-        "outcome": ("Outcome", click.Choice(OUTCOMES)),
+    taxonomy = kb.taxonomy
+    prompts: dict[str, tuple[str, Callable[[str], Any]]] = {
+        "title": (f"Title: what the lesson is about, {TITLE_MIN} to {TITLE_MAX} characters", check_title),
+        "sector": (
+            "Sector (a slug such as retail-wholesale, or a word such as bakery, hostelería)",
+            lambda a: interpret("sector", a, taxonomy),
+        ),
+        "size": (f"Company size: {SIZE_HINT}; or type the number of staff", lambda a: interpret("size", a, taxonomy)),
+        "outcome": (f"Outcome ({', '.join(OUTCOMES)})", lambda a: interpret("outcome", a, taxonomy)),
+        "technologies": (
+            "Technologies, comma-separated (e.g. cloud-erp, TPV, copias de seguridad)",
+            lambda a: interpret_list("technology", a, taxonomy),
+        ),
     }
-    missing = []
-    for key, (text, choice) in prompts.items():
-        if not options[key]:
-            if interactive:
-                options[key] = click.prompt(text, type=choice)
-            else:
-                missing.append(f"--{key}")
-    if not options["technologies"]:
-        if interactive:
-            raw = click.prompt("Technologies (slugs, comma-separated, e.g. cloud-erp, e-invoicing)")
-            options["technologies"] = [t.strip() for t in raw.split(",") if t.strip()]
-        else:
-            missing.append("--technology")
-    if missing:
+    missing = ["--technology" if key == "technologies" else f"--{key}" for key in prompts if not options[key]]
+    if missing and not interactive:
         raise UsageError(f"missing {', '.join(missing)} (no terminal to ask in); see 'lessons new --help'")
+    for key, (text, read) in prompts.items():
+        if not options[key]:
+            options[key] = click.prompt(text, value_proc=_asking_again(read))
     if options["language"] is None:
-        options["language"] = click.prompt("Language", default="en") if interactive else "en"
+        options["language"] = (
+            click.prompt("Language (en, es...)", default="en", value_proc=_asking_again(_language)) if interactive else "en"
+        )
     return NewLesson(
         title=options["title"],
         sector=options["sector"],
@@ -115,6 +119,24 @@ def _ask(kb: KnowledgeBase, options: dict[str, Any], interactive: bool) -> NewLe
         language=options["language"],
         summary=options["summary"],
     )
+
+
+def _asking_again(read: Callable[[str], Any]) -> Callable[[str], Any]:
+    """A prompt's reader whose refusals make click print the message and ask the same question again."""
+
+    def proc(answer: str) -> Any:
+        try:
+            return read(answer)
+        except UsageError as exc:
+            raise click.UsageError(str(exc)) from None
+
+    return proc
+
+
+def _language(answer: str) -> str:
+    if not re.match(LANGUAGE_PATTERN, answer.strip()):
+        raise UsageError(f"'{answer.strip()}' is not a language code: write a two-letter code such as en or es")
+    return answer.strip()
 
 
 COMMANDS = (new,)

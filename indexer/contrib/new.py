@@ -10,13 +10,16 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.choices import resolve, size_for_staff
 from ..core.files import create_exclusive, write_atomic
 from ..core.kb import KnowledgeBase
+from ..core.taxonomy import Taxonomy
 from ..core.vocabulary import (
     EXPECTED_SECTIONS,
     ID_MAX,
     OPTIONAL_SECTIONS,
     OUTCOMES,
+    SIZE_HINT,
     SIZES,
     SLUG_WORD,
     SUMMARY_MAX,
@@ -61,10 +64,9 @@ class NewLesson:
 def validate_answers(kb: KnowledgeBase, answers: NewLesson) -> None:
     """Refuse answers the checker would refuse, naming the valid values."""
     taxonomy = kb.taxonomy
-    if not TITLE_MIN <= len(answers.title.strip()) <= TITLE_MAX:
-        raise UsageError(f"title must be {TITLE_MIN} to {TITLE_MAX} characters long")
+    check_title(answers.title)
     if answers.sector not in taxonomy.sectors:
-        raise UsageError(f"unknown sector '{answers.sector}'; valid sectors: {', '.join(sorted(taxonomy.sectors))}")
+        resolve("sector", answers.sector, taxonomy)
     if answers.size not in SIZES:
         raise UsageError(f"unknown company size '{answers.size}'; valid sizes: {', '.join(SIZES)}")
     if answers.outcome not in OUTCOMES:
@@ -74,6 +76,39 @@ def validate_answers(kb: KnowledgeBase, answers: NewLesson) -> None:
     for tech in answers.technologies:
         if not is_slug(tech):
             raise UsageError(f"technology '{tech}' is not a kebab-case slug (for example cloud-erp)")
+
+
+def check_title(title: str) -> str:
+    """The title, trimmed, if a lesson can have it; UsageError saying its length otherwise."""
+    text = " ".join(title.split())
+    if not TITLE_MIN <= len(text) <= TITLE_MAX:
+        raise UsageError(f"the title is {len(text)} characters long; write {TITLE_MIN} to {TITLE_MAX}")
+    if not slugify(text):
+        raise UsageError("the title needs letters or digits (the file name is made from them)")
+    return text
+
+
+def interpret(kind: str, answer: str, taxonomy: Taxonomy) -> str:
+    """A typed answer as the stored value: a slug, or a name, label or synonym in any language the taxonomy gives
+    (hostelería -> hospitality, TPV -> point-of-sale); a head count for the size (12 -> small). UsageError with
+    the value probably meant otherwise."""
+    text = answer.strip()
+    if kind == "size" and text.isdigit():
+        size = size_for_staff(int(text))
+        if size is None:
+            raise UsageError(f"{text} staff is not a small or medium-sized company: {SIZE_HINT}")
+        return size
+    section = {"sector": "sectors", "technology": "technologies"}.get(kind)
+    found = taxonomy.lookup(section, text) if section else None
+    return found or resolve(kind, text, taxonomy)
+
+
+def interpret_list(kind: str, answer: str, taxonomy: Taxonomy) -> list[str]:
+    """A comma-separated answer, each part interpreted; at least one."""
+    values = [interpret(kind, part, taxonomy) for part in answer.split(",") if part.strip()]
+    if not values:
+        raise UsageError(f"give at least one {kind}")
+    return list(dict.fromkeys(values))
 
 
 def render_template(answers: NewLesson, schema_ref: str, today: dt.date) -> str:

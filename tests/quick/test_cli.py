@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from indexer.cli import main
-from tests.helpers import REPO, lesson_text, make_unreadable_folder
+from tests.helpers import REPO, front_matter, lesson_text, make_unreadable_folder
 
 
 def _write(kb: Path, name: str, text: str) -> Path:
@@ -179,7 +179,7 @@ def test_new_without_terminal_lists_missing_flags(kb: Path, runner) -> None:
 def test_new_refuses_unknown_sector_listing_valid_ones(kb: Path, runner) -> None:
     args = [a if a != "manufacturing" else "bakeries" for a in NEW_ARGS]
     result = runner.invoke(main, ["--root", str(kb), *args])
-    assert result.exit_code == 2 and "valid sectors: administrative-support" in result.output
+    assert result.exit_code == 2 and "unknown sector 'bakeries'; valid values: administrative-support" in result.output
 
 
 def test_schema_copy_in_repo_is_current(runner) -> None:
@@ -243,7 +243,35 @@ def test_new_prompt_rejects_invalid_choice_and_asks_again(kb: Path, runner) -> N
     answers = "Selling our ceramics on two marketplaces\nbakeries\nmanufacturing\nmicro\npartial\nmarketplace\nen\n"
     result = runner.invoke(main, ["--root", str(kb), "new", "--interactive"], input=answers)
     assert result.exit_code == 0, result.output
-    assert "'bakeries' is not one of" in result.output
+    assert "unknown sector 'bakeries'; valid values: administrative-support" in result.output
+
+
+def test_new_checks_each_answer_as_typed_and_keeps_the_earlier_ones(kb: Path, runner) -> None:
+    """A short title, a misspelt sector, a head count too large, a wrong outcome and a misspelt technology are each
+    refused with what to type, then asked again; the lesson is written with every corrected answer."""
+    answers = [
+        "Short", "Selling our ceramics on two marketplaces",
+        "manufactura", "hostelería",
+        "12000", "12",
+        "failed", "failure",
+        "marketplce, tpv", "marketplace, TPV",
+        "xx-123-?", "es",
+    ]  # fmt: skip
+    result = runner.invoke(main, ["--root", str(kb), "new", "--interactive"], input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    for message in (
+        "the title is 5 characters long; write 10 to 120",
+        "unknown sector 'manufactura'; did you mean 'manufacturing'?",
+        "12000 staff is not a small or medium-sized company",
+        "unknown outcome 'failed'; did you mean 'failure'?",
+        "unknown technology 'marketplce'; did you mean 'marketplace'?",
+        "'xx-123-?' is not a language code",
+    ):
+        assert message in result.output
+    assert "micro (<10 staff), small (<50), medium (<250); or type the number of staff" in result.output
+    front = front_matter((kb / "lessons" / "selling-our-ceramics-on-two-marketplaces.md").read_text())
+    assert (front["sector"], front["company_size"], front["outcome"]) == ("hospitality", "small", "failure")
+    assert front["technologies"] == ["marketplace", "point-of-sale"] and front["language"] == "es"
 
 
 def test_new_refuses_to_guess_when_a_folder_cannot_be_read(kb: Path, runner) -> None:
