@@ -37,12 +37,67 @@ OUTCOME_LABELS: dict[str, str] = {
     "ongoing": "Ongoing",
 }
 SIZE_STAFF: dict[str, tuple[int, int]] = {"micro": (0, 9), "small": (10, 49), "medium": (50, 249)}  # staff, EU SME definition
-SIZE_LABELS: dict[str, str] = {
-    size: f"{size.capitalize()} (fewer than {hi + 1} staff)" if lo == 0 else f"{size.capitalize()} ({lo}-{hi} staff)"
-    for size, (lo, hi) in SIZE_STAFF.items()
-}
 SIZE_HINT = ", ".join(f"{size} (<{hi + 1} staff)" if lo == 0 else f"{size} (<{hi + 1})" for size, (lo, hi) in SIZE_STAFF.items())
 WOULD_DO_AGAIN_LABELS: dict[str, str] = {"yes": "Yes", "no": "No", "with-changes": "Yes, with changes"}
+
+# Words the site shows around a lesson, by language: the English text (the labels above, the names of the card's
+# fields and the page's headings and buttons) -> its translation. A language without a row shows English.
+TRANSLATIONS: dict[str, dict[str, str]] = {
+    "es": {
+        # outcomes, would-do-again, sizes
+        "Success": "Éxito",
+        "Partial success": "Éxito parcial",
+        "Failure": "Fracaso",
+        "Abandoned": "Abandonado",
+        "Ongoing": "En curso",
+        "Yes": "Sí",
+        "No": "No",
+        "Yes, with changes": "Sí, con cambios",
+        "Micro": "Micro",
+        "Small": "Pequeña",
+        "Medium": "Mediana",
+        "staff": "personas",
+        "fewer than": "menos de",
+        # the card's fields
+        "Sector": "Sector",
+        "Company size": "Tamaño de la empresa",
+        "Country": "País",
+        "Outcome": "Resultado",
+        "Technologies": "Tecnologías",
+        "Tags": "Etiquetas",
+        "Products": "Productos",
+        "Cost": "Coste",
+        "Effort": "Esfuerzo",
+        "person-days": "jornadas de trabajo",
+        "Duration": "Duración",
+        "months": "meses",
+        "Would do again": "Lo volvería a hacer",
+        "Date": "Fecha",
+        "Contributor": "Autor",
+        "anonymous": "anónimo",
+        # the lesson page
+        "Related lessons": "Lecciones relacionadas",
+        "No related lesson yet.": "Aún no hay lecciones relacionadas.",
+        "Edit this lesson": "Editar esta lección",
+        "Add your own experience": "Comparte tu experiencia",
+    }
+}
+
+
+def translate(text: str, language: str | None) -> str:
+    """`text` (English, from the tables above) in the base language of `language` when there is a translation."""
+    return TRANSLATIONS.get((language or "en").split("-")[0].lower(), {}).get(text, text)
+
+
+def size_label(size: str, language: str | None = "en") -> str:
+    """'Small (10-49 staff)', or in Spanish 'Pequeña (10-49 personas)'."""
+    low, high = SIZE_STAFF[size]
+    staff = translate("staff", language)
+    span = f"{translate('fewer than', language)} {high + 1} {staff}" if low == 0 else f"{low}-{high} {staff}"
+    return f"{translate(size.capitalize(), language)} ({span})"
+
+
+SIZE_LABELS: dict[str, str] = {size: size_label(size) for size in SIZE_STAFF}
 
 # --- patterns and limits ----------------------------------------------------------------------------------
 

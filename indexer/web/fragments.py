@@ -9,7 +9,7 @@ import re
 
 import nh3
 
-from ..core.vocabulary import OUTCOME_LABELS
+from ..core.vocabulary import OUTCOME_LABELS, translate
 
 ALLOWED_TAGS = {
     "p",
@@ -102,8 +102,8 @@ def render_body(markdown_text: str) -> str:
     )
 
 
-def badge(outcome: str, link: str | None = None) -> str:
-    label = esc(OUTCOME_LABELS.get(outcome, outcome))
+def badge(outcome: str, link: str | None = None, language: str = "en") -> str:
+    label = esc(translate(OUTCOME_LABELS.get(outcome, outcome), language))
     css = f"lesson-badge lesson-badge--{esc(outcome)}"
     return f'<a class="{css}" href="{esc(link)}">{label}</a>' if link else f'<span class="{css}">{label}</span>'
 

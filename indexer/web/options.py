@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,23 @@ class SiteOptions:
     contributing_page: str = "contributing.md"
     root: Path | None = None  # the knowledge base, to make "Edit this lesson" links
     today: dt.date = field(default_factory=dt.date.today)
+    issue_template: str = "lesson.yml"  # the issue form "Add your own experience" opens, in .github/ISSUE_TEMPLATE/
+    chart_min_lessons: int = 3  # a bar of the outcome chart needs this many lessons; fewer would give 100% bars over 1 or 2
+
+    def web_repo(self) -> str:
+        """The repository's web address, only if it is an http(s) URL (a javascript: URL would run on click)."""
+        url = self.repo_url.strip().rstrip("/")
+        return url if re.match(r"https?://[^\s\"'<>]+$", url) else ""
+
+    def edit_url(self, path: Path) -> str:
+        """Where "Edit this lesson" points: repo_url / edit_uri / the file's path in the repository."""
+        source = path.resolve().relative_to((self.root or path.parent).resolve()).as_posix()
+        return "/".join(part.strip("/") for part in (self.web_repo(), self.edit_uri, source) if part.strip("/"))
+
+    def share_url(self) -> str:
+        """The new-issue page with the lesson form, when the repository is on GitHub; '' otherwise."""
+        repo = self.web_repo()
+        return f"{repo}/issues/new?template={self.issue_template}" if repo.startswith("https://github.com/") else ""
 
 
 def site_options(kb: KnowledgeBase, settings: Settings, today: dt.date | None = None) -> SiteOptions:

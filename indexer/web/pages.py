@@ -8,10 +8,21 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Callable
 
+from ..core.countries import country_name
 from ..core.lesson import Lesson
 from ..core.stats import facet_values
 from ..core.taxonomy import Taxonomy
-from ..core.vocabulary import BROWSE_FACETS, FACETS, OUTCOME_LABELS, OUTCOMES, PUBLISHED_STATUSES, SIZE_LABELS
+from ..core.vocabulary import (
+    BROWSE_FACETS,
+    FACETS,
+    OUTCOME_LABELS,
+    OUTCOMES,
+    PUBLISHED_STATUSES,
+    SIZES,
+    WOULD_DO_AGAIN_LABELS,
+    size_label,
+    translate,
+)
 from .charts import bar_chart, stacked_chart
 from .feed import atom_feed
 from .fragments import badge, esc, href, meta_text, money, number, one_line, render_body
@@ -45,16 +56,21 @@ def generate(lessons: list[Lesson], taxonomy: Taxonomy, related: dict[str, list[
     return files
 
 
-def _namer(taxonomy: Taxonomy) -> Callable[[str, str], str]:
-    def name(facet: str, value: str) -> str:
+Namer = Callable[..., str]  # (facet, value, language="en") -> the value's display name
+
+
+def _namer(taxonomy: Taxonomy) -> Namer:
+    def name(facet: str, value: str, language: str = "en") -> str:
         if facet == "sector":
-            return taxonomy.sectors.get(value, value)
+            return taxonomy.label("sectors", value, language)
         if facet == "technology":
-            return taxonomy.technologies.get(value, value)
+            return taxonomy.label("technologies", value, language)
         if facet == "outcome":
-            return OUTCOME_LABELS.get(value, value)
+            return translate(OUTCOME_LABELS.get(value, value), language)
         if facet == "company_size":
-            return SIZE_LABELS.get(value, value)
+            return size_label(value, language) if value in SIZES else value
+        if facet == "country":
+            return country_name(value, language)
         return value
 
     return name
@@ -87,12 +103,13 @@ def _facet_link(page: str, facet: str, value: str) -> str:
     return href(page, f"browse/{FACETS[facet].url}/{_slug(value)}.md")
 
 
-def lesson_list(page: str, lessons: list[Lesson], names: Callable[[str, str], str]) -> str:
+def lesson_list(page: str, lessons: list[Lesson], names: Namer) -> str:
     """A list of lessons with title, outcome badge, facts and one-line summary."""
     items = []
     for lesson in lessons:
         meta = lesson.meta
-        facts = " · ".join(esc(x) for x in (names("sector", meta.sector), meta.company_size, meta.country or "", str(meta.date.year)) if x)
+        country = names("country", meta.country) if meta.country else ""
+        facts = " · ".join(esc(x) for x in (names("sector", meta.sector), meta.company_size, country, str(meta.date.year)) if x)
         items.append(
             f'<li><a class="lesson-link" href="{esc(href(page, f"lessons/{lesson.id}.md"))}">{esc(meta.title)}</a> '
             f'{badge(meta.outcome)} <span class="lesson-facts">{facts}</span>'
@@ -102,7 +119,7 @@ def lesson_list(page: str, lessons: list[Lesson], names: Callable[[str, str], st
 
 
 def lesson_page(
-    lesson: Lesson, related: list[Lesson], by_id: dict[str, Lesson], names: Callable[[str, str], str], options: SiteOptions, full_text: bool
+    lesson: Lesson, related: list[Lesson], by_id: dict[str, Lesson], names: Namer, options: SiteOptions, full_text: bool
 ) -> str:
     """One lesson: banners, metadata card, sanitised body, related lessons, edit and contribute links."""
     page = f"lessons/{lesson.id}.md"
@@ -125,33 +142,33 @@ def lesson_page(
     parts += [_card(page, lesson, names), "", f'<p class="lesson-summary-lead">{esc(meta.summary)}</p>', ""]
     exclude = "" if full_text else " data-search-exclude"
     parts += [f'<div class="lesson-body" lang="{esc(meta.language)}"{exclude}>', render_body(lesson.body), "</div>", ""]
-    parts += ['<h2 id="related-lessons">Related lessons</h2>', ""]
-    parts += [lesson_list(page, related, names) if related else "<p>No related lesson yet.</p>", ""]
+    language = meta.language
+    parts += [f'<h2 id="related-lessons">{esc(translate("Related lessons", language))}</h2>', ""]
+    parts += [lesson_list(page, related, names) if related else f"<p>{esc(translate('No related lesson yet.', language))}</p>", ""]
     actions = []
-    if options.repo_url and options.root is not None:
-        source = lesson.path.resolve().relative_to(options.root.resolve()).as_posix()
-        edit = "/".join(part.strip("/") for part in (options.repo_url, options.edit_uri, source) if part.strip("/"))
-        actions.append(f'<a class="md-button" href="{esc(edit)}" rel="nofollow">Edit this lesson</a>')
-    contribute = esc(href(page, options.contributing_page))
-    actions.append(f'<a class="md-button md-button--primary" href="{contribute}">Add your own experience</a>')
+    if options.web_repo() and options.root is not None:
+        edit = options.edit_url(lesson.path)
+        actions.append(f'<a class="md-button" href="{esc(edit)}" rel="nofollow">{esc(translate("Edit this lesson", language))}</a>')
+    contribute = esc(options.share_url() or href(page, options.contributing_page))
+    share = esc(translate("Add your own experience", language))
+    actions.append(f'<a class="md-button md-button--primary" href="{contribute}">{share}</a>')
     parts += ['<p class="lesson-actions">' + " ".join(actions) + "</p>", ""]
     return "\n".join(parts)
 
 
-def _card(page: str, lesson: Lesson, names: Callable[[str, str], str]) -> str:
+def _card(page: str, lesson: Lesson, names: Namer) -> str:
+    """The facts of a lesson, in the lesson's language when the vocabulary and the taxonomy have it."""
     meta = lesson.meta
-    rows: list[tuple[str, str]] = [
-        ("Sector", f'<a href="{esc(_facet_link(page, "sector", meta.sector))}">{esc(names("sector", meta.sector))}</a>'),
-        (
-            "Company size",
-            f'<a href="{esc(_facet_link(page, "company_size", meta.company_size))}">{esc(names("company_size", meta.company_size))}</a>',
-        ),
-    ]
+    lang = meta.language
+
+    def linked(facet: str, value: str) -> str:
+        return f'<a href="{esc(_facet_link(page, facet, value))}">{esc(names(facet, value, lang))}</a>'
+
+    rows: list[tuple[str, str]] = [("Sector", linked("sector", meta.sector)), ("Company size", linked("company_size", meta.company_size))]
     if meta.country:
-        rows.append(("Country", f'<a href="{esc(_facet_link(page, "country", meta.country))}">{esc(meta.country)}</a>'))
-    rows.append(("Outcome", badge(meta.outcome, _facet_link(page, "outcome", meta.outcome))))
-    techs = ", ".join(f'<a href="{esc(_facet_link(page, "technology", t))}">{esc(names("technology", t))}</a>' for t in meta.technologies)
-    rows.append(("Technologies", techs))
+        rows.append(("Country", linked("country", meta.country)))
+    rows.append(("Outcome", badge(meta.outcome, _facet_link(page, "outcome", meta.outcome), lang)))
+    rows.append(("Technologies", ", ".join(linked("technology", t) for t in meta.technologies)))
     if meta.tags:
         rows.append(("Tags", ", ".join(f'<a href="{esc(_facet_link(page, "tag", t))}">{esc(t)}</a>' for t in meta.tags)))
     if meta.products:
@@ -159,18 +176,18 @@ def _card(page: str, lesson: Lesson, names: Callable[[str, str], str]) -> str:
     if meta.cost_eur is not None:
         rows.append(("Cost", esc(money(meta.cost_eur))))
     if meta.effort_person_days is not None:
-        rows.append(("Effort", f"{esc(number(meta.effort_person_days))} person-days"))
+        rows.append(("Effort", f"{esc(number(meta.effort_person_days))} {esc(translate('person-days', lang))}"))
     if meta.duration_months is not None:
-        rows.append(("Duration", f"{esc(number(meta.duration_months))} months"))
+        rows.append(("Duration", f"{esc(number(meta.duration_months))} {esc(translate('months', lang))}"))
     if meta.would_do_again:
-        rows.append(("Would do again", esc(meta.would_do_again.replace("-", " "))))
+        rows.append(("Would do again", esc(translate(WOULD_DO_AGAIN_LABELS[meta.would_do_again], lang))))
     rows.append(("Date", f'<a href="{esc(_facet_link(page, "year", str(meta.date.year)))}">{esc(meta.date.isoformat())}</a>'))
-    rows.append(("Contributor", esc(meta.contributor or "anonymous")))
-    body = "".join(f"<dt>{esc(k)}</dt><dd>{v}</dd>" for k, v in rows)
-    return f'<dl class="lesson-card">{body}</dl>'
+    rows.append(("Contributor", esc(translate(meta.contributor or "anonymous", lang))))
+    body = "".join(f"<dt>{esc(translate(k, lang))}</dt><dd>{v}</dd>" for k, v in rows)
+    return f'<dl class="lesson-card" lang="{esc(lang)}">{body}</dl>'
 
 
-def browse_index(groups: dict[str, dict[str, list[Lesson]]], names: Callable[[str, str], str]) -> str:
+def browse_index(groups: dict[str, dict[str, list[Lesson]]], names: Namer) -> str:
     page = "browse/index.md"
     parts = [_front("Browse the lessons", searchable=False), "<h1>Browse the lessons</h1>", ""]
     for facet, values in groups.items():
@@ -185,7 +202,7 @@ def browse_index(groups: dict[str, dict[str, list[Lesson]]], names: Callable[[st
     return "\n".join(parts)
 
 
-def facet_index(facet: str, values: dict[str, list[Lesson]], names: Callable[[str, str], str]) -> str:
+def facet_index(facet: str, values: dict[str, list[Lesson]], names: Namer) -> str:
     page = f"browse/{FACETS[facet].url}/index.md"
     title = f"Lessons by {FACETS[facet].plural.lower()}"
     items = "".join(
@@ -195,7 +212,7 @@ def facet_index(facet: str, values: dict[str, list[Lesson]], names: Callable[[st
     return "\n".join([_front(title, searchable=False), f"<h1>{esc(title)}</h1>", "", f'<ul class="facet-list">{items}</ul>', ""])
 
 
-def facet_page(facet: str, value: str, members: list[Lesson], names: Callable[[str, str], str]) -> str:
+def facet_page(facet: str, value: str, members: list[Lesson], names: Namer) -> str:
     page = f"browse/{FACETS[facet].url}/{_slug(value)}.md"
     title = f"{FACETS[facet].singular}: {names(facet, value)}"
     outcomes: Counter[str] = Counter(lesson.meta.outcome for lesson in members)
@@ -214,9 +231,7 @@ def facet_page(facet: str, value: str, members: list[Lesson], names: Callable[[s
     )
 
 
-def home_page(
-    shown: list[Lesson], groups: dict[str, dict[str, list[Lesson]]], names: Callable[[str, str], str], options: SiteOptions
-) -> str:
+def home_page(shown: list[Lesson], groups: dict[str, dict[str, list[Lesson]]], names: Namer, options: SiteOptions) -> str:
     page = "index.md"
     outcomes = groups["outcome"]
     mix = " ".join(f"{badge(o, _facet_link(page, 'outcome', o))} {len(outcomes.get(o, []))}" for o in OUTCOMES if outcomes.get(o))
@@ -249,7 +264,7 @@ def home_page(
     return "\n".join(parts)
 
 
-def stats_page(shown: list[Lesson], groups: dict[str, dict[str, list[Lesson]]], names: Callable[[str, str], str]) -> str:
+def stats_page(shown: list[Lesson], groups: dict[str, dict[str, list[Lesson]]], names: Namer) -> str:
     sectors = [(names("sector", s), len(m)) for s, m in groups["sector"].items()]
     techs = sorted(groups["technology"].items(), key=lambda kv: (-len(kv[1]), kv[0]))[:20]
     mix: list[tuple[str, dict[str, int]]] = [(names("technology", t), dict(Counter(lesson.meta.outcome for lesson in m))) for t, m in techs]

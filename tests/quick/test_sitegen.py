@@ -98,12 +98,39 @@ def test_lesson_page_shows_card_banner_related_and_links(starter) -> None:
     )
     page = files[f"lessons/{lesson.id}.md"]
     assert 'class="lesson-badge lesson-badge--failure"' in page and "€385,000" in page
-    assert "Illustrative lesson" in page and "<dt>Would do again</dt><dd>no</dd>" in page
+    assert "Illustrative lesson" in page and "<dt>Would do again</dt><dd>No</dd>" in page
     assert 'href="../../browse/technology/cloud-erp/"' in page and 'href="../../browse/tag/rollback/"' in page
     assert 'href="../cloud-erp-food-distributor/"' in page.split("Related lessons")[1]
     assert 'href="https://example.org/kb/edit/main/lessons/cloud-erp-furniture-maker-failure.md"' in page
     assert 'href="../../contributing/">Add your own experience' in page
     assert '<div class="lesson-body" lang="en">' in page
+
+
+def test_a_spanish_lessons_card_is_in_spanish_with_countries_by_name(starter) -> None:
+    kb, lessons = starter
+    files = _generate(lessons, kb.taxonomy, repo_url="https://github.com/example/kb", edit_uri="edit/main", root=REPO)
+    page = files["lessons/facturacion-electronica-taller-mecanico.md"]
+    card = page.split('<dl class="lesson-card" lang="es">')[1].split("</dl>")[0]
+    for text in (
+        "<dt>Tamaño de la empresa</dt>", "Micro (menos de 10 personas)", "<dt>País</dt>", ">España</a>",
+        "<dt>Resultado</dt>", ">Éxito</a>", "<dt>Tecnologías</dt>", ">Facturación electrónica</a>",
+        "Comercio al por mayor y al por menor", "<dt>Duración</dt><dd>3 meses</dd>", "<dt>Lo volvería a hacer</dt><dd>Sí</dd>",
+        "<dt>Autor</dt><dd>anónimo</dd>",
+    ):  # fmt: skip
+        assert text in card, text
+    assert "Lecciones relacionadas" in page and ">Editar esta lección</a>" in page
+    assert 'href="https://github.com/example/kb/issues/new?template=lesson.yml">Comparte tu experiencia</a>' in page
+    english = files["lessons/cloud-erp-furniture-maker-failure.md"]
+    assert "<dt>Company size</dt>" in english and ">Add your own experience</a>" in english
+    assert "España" not in files["index.md"] and " · Spain · " in files["browse/sector/retail-wholesale.md"]
+
+
+@pytest.mark.parametrize("repo_url", ["javascript:alert(document.domain)//", "data:text/html,x", " "])
+def test_a_repository_url_that_is_not_http_gives_no_links(starter, repo_url: str) -> None:
+    kb, lessons = starter
+    page = _generate(lessons, kb.taxonomy, repo_url=repo_url, root=REPO)["lessons/cloud-erp-furniture-maker-failure.md"]
+    assert "Edit this lesson" not in page and "javascript:" not in page and "data:" not in page
+    assert 'href="../../contributing/">Add your own experience' in page
 
 
 def test_spanish_lesson_body_has_lang_es(starter) -> None:
