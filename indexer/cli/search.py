@@ -137,11 +137,20 @@ def _filters(taxonomy: Taxonomy, *options: tuple[str, ...], since: str | None) -
     from ..core.choices import parse_since, resolve
     from ..search.rank import Filters
 
-    sectors, technologies, outcomes, sizes, countries = (
-        tuple(resolve(kind, value, taxonomy) for value in values)
-        for kind, values in zip(("sector", "technology", "outcome", "size", "country"), options)
+    sector, technology, outcome, size, country, language = options
+
+    def each(kind: str, values: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(resolve(kind, value, taxonomy) for value in values)
+
+    return Filters(
+        sectors=each("sector", sector),
+        technologies=each("technology", technology),
+        outcomes=each("outcome", outcome),
+        sizes=each("size", size),
+        countries=each("country", country),
+        languages=language,
+        since=parse_since(since) if since else None,
     )
-    return Filters(sectors, technologies, outcomes, sizes, countries, options[-1], parse_since(since) if since else None)
 
 
 @click.command()

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from ..errors import UsageError
 from .countries import country_code
 from .taxonomy import Taxonomy, normalise_term
-from .vocabulary import COUNTRIES, OUTCOME_LABELS, OUTCOMES, SIZE_STAFF, SIZES
+from .vocabulary import COUNTRIES, OUTCOME_LABELS, OUTCOMES, SIZE_STAFF, SIZES, is_slug
 
 
 def closest(word: str, names: dict[str, str]) -> str | None:
@@ -55,7 +55,7 @@ def resolve(kind: str, value: str, taxonomy: Taxonomy) -> str:
         if text in taxonomy.technologies:
             return text
         suggestion = closest(text, _taxonomy_names(taxonomy, "technologies"))
-        if suggestion is None and re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", text):
+        if suggestion is None and is_slug(text):
             return text
         raise _refuse(kind, value, suggestion, taxonomy.technologies)
     if kind == "outcome":

@@ -28,12 +28,19 @@ class Settings:
     repo_url: str = ""
     edit_uri: str = ""
     search_full_text_limit: int = 2000
+    chart_min_lessons: int = 3  # a technology needs this many lessons to get a bar in the site's outcome chart
 
 
 _SECTIONS = {
     "model": {"model": "name"},
     "search": {"dense_weight": "dense_weight", "duplicate_threshold": "duplicate_threshold", "related_threshold": "related_threshold"},
-    "site": {"site_url": "url", "repo_url": "repo_url", "edit_uri": "edit_uri", "search_full_text_limit": "search_full_text_limit"},
+    "site": {
+        "site_url": "url",
+        "repo_url": "repo_url",
+        "edit_uri": "edit_uri",
+        "search_full_text_limit": "search_full_text_limit",
+        "chart_min_lessons": "chart_min_lessons",
+    },
 }
 
 

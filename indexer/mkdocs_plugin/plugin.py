@@ -28,16 +28,21 @@ class LessonsPlugin(BasePlugin[LessonsPluginConfig]):
         return find_root(explicit=base / self.config.root if self.config.root else base)
 
     def on_config(self, config: Any) -> Any:
-        if not self.config.enabled or self.skip_generation:
+        if not self.config.enabled:
             return config
         from ..core.settings import load_settings
         from ..errors import LessonsError
         from ..search.session import open_session
         from ..web.build import prepare
+        from ..web.options import repository_link
 
         try:
             kb = self._kb(config)
             settings = load_settings(kb.root)
+            if not config.repo_url:  # the header's repository link, from lessons.toml unless mkdocs.yml sets one
+                config.repo_url, config.repo_name = repository_link(settings.repo_url)
+            if self.skip_generation:
+                return config
             cache = os.environ.get("LESSONS_CACHE_DIR")
             session = open_session(
                 kb, settings, model=os.environ.get("LESSONS_MODEL"), cache_dir=Path(cache) if cache else None, log=log.info

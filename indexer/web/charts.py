@@ -54,10 +54,11 @@ def bar_chart(chart_id: str, title: str, description: str, rows: list[tuple[str,
 
 
 def stacked_chart(chart_id: str, title: str, description: str, rows: list[tuple[str, dict[str, int]]], order: list[str]) -> Chart:
-    """Horizontal 100% stacked bars: the share of each outcome per label, with a legend."""
+    """Horizontal 100% stacked bars: the share of each outcome per label, with a legend; each segment wide enough
+    shows its count, and each bar ends with its number of lessons, so a 100% bar over two lessons reads as such."""
     width, label_w, row_h = 760, 330, 24
     height = row_h * len(rows) + 40
-    inner = width - label_w - 20
+    inner = width - label_w - 70
     parts = [
         f'<svg class="lesson-svg" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" viewBox="0 0 {width} {height}" '
         f'width="100%" xmlns="http://www.w3.org/2000/svg">',
@@ -81,7 +82,10 @@ def stacked_chart(chart_id: str, title: str, description: str, rows: list[tuple[
                     f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" fill="{COLOURS.get(key, BAR)}">'
                     f"<title>{esc(label)}: {counts[key]} {esc(key)}</title></rect>"
                 )
+            if w >= 18:
+                parts.append(f'<text x="{x + w / 2:.1f}" y="{y + 15}" text-anchor="middle" font-size="11" fill="#fff">{counts[key]}</text>')
             x += w
+        parts.append(f'<text x="{x + 6:.1f}" y="{y + 16}" font-size="12">n = {sum(counts.values())}</text>')
     parts.append("</svg>")
     table_rows = [[label, *(counts.get(k, 0) for k in order), sum(counts.values())] for label, counts in rows]
     return Chart("".join(parts), _table(["", *order, "total"], table_rows))

@@ -11,6 +11,44 @@ if TYPE_CHECKING:
     from .options import SiteOptions
 
 ATOM = "http://www.w3.org/2005/Atom"
+STYLESHEET = "feed.xsl"  # beside feed.xml
+
+# XSLT 1.0 turning the feed into a plain HTML list in the browser. Every value is output as text (never with
+# disable-output-escaping), so a lesson title stays text; links are the feed's own.
+FEED_XSL = """<?xml version="1.0" encoding="utf-8"?>
+<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform" xmlns:a="http://www.w3.org/2005/Atom">
+  <xsl:output method="html" encoding="utf-8" indent="yes"/>
+  <xsl:template match="/a:feed">
+    <html lang="en">
+      <head>
+        <meta charset="utf-8"/>
+        <meta name="viewport" content="width=device-width, initial-scale=1"/>
+        <title><xsl:value-of select="a:title"/></title>
+        <style>
+          body { font-family: system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #222; }
+          .note { background: #eef1fb; border-left: 4px solid #3f51b5; padding: .6rem 1rem; }
+          li { margin-bottom: 1rem; } .date { color: #666; font-size: .9em; }
+        </style>
+      </head>
+      <body>
+        <h1><xsl:value-of select="a:title"/></h1>
+        <p class="note">This is a news feed. Copy its address into a feed reader to be told about new lessons;
+        below are the latest ones.</p>
+        <ul>
+          <xsl:for-each select="a:entry">
+            <li>
+              <a href="{a:link/@href}"><xsl:value-of select="a:title"/></a>
+              <span class="date"> (<xsl:value-of select="substring(a:updated, 1, 10)"/>)</span>
+              <br/><xsl:value-of select="a:summary"/>
+            </li>
+          </xsl:for-each>
+        </ul>
+        <p><a href="{a:link[@rel='alternate']/@href}">Back to the site</a></p>
+      </body>
+    </html>
+  </xsl:template>
+</xsl:stylesheet>
+"""
 
 
 def _stamp(day: dt.date) -> str:
@@ -38,4 +76,6 @@ def atom_feed(lessons: list[Lesson], options: SiteOptions) -> bytes:
         ET.SubElement(entry, f"{{{ATOM}}}summary").text = lesson.meta.summary
         for tech in lesson.meta.technologies:
             ET.SubElement(entry, f"{{{ATOM}}}category", term=tech)
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    # The stylesheet instruction makes a browser show the feed as a readable page; feed readers ignore it.
+    head = f'<?xml version="1.0" encoding="utf-8"?>\n<?xml-stylesheet type="text/xsl" href="{STYLESHEET}"?>\n'
+    return (head + ET.tostring(feed, encoding="unicode")).encode("utf-8")

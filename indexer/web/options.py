@@ -51,6 +51,15 @@ def site_options(kb: KnowledgeBase, settings: Settings, today: dt.date | None = 
         repo_url=settings.repo_url,
         edit_uri=settings.edit_uri,
         full_text_limit=settings.search_full_text_limit,
+        chart_min_lessons=settings.chart_min_lessons,
         root=kb.root,
         today=today or dt.date.today(),
     )
+
+
+def repository_link(repo_url: str) -> tuple[str | None, str | None]:
+    """The site header's repository link and its name ('owner/name'), or (None, None) unless it is an http(s) URL."""
+    url = SiteOptions(repo_url=repo_url).web_repo()
+    if not url:
+        return None, None
+    return url, "/".join(url.split("/")[3:5]) or url.split("/")[2]

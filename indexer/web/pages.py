@@ -24,7 +24,7 @@ from ..core.vocabulary import (
     translate,
 )
 from .charts import bar_chart, stacked_chart
-from .feed import atom_feed
+from .feed import FEED_XSL, STYLESHEET, atom_feed
 from .fragments import badge, esc, href, meta_text, money, number, one_line, render_body
 from .options import SiteOptions
 
@@ -51,8 +51,9 @@ def generate(lessons: list[Lesson], taxonomy: Taxonomy, related: dict[str, list[
         for value, members in values.items():
             files[f"browse/{FACETS[facet].url}/{_slug(value)}.md"] = facet_page(facet, value, members, names)
     files["index.md"] = home_page(shown, groups, names, options)
-    files["stats.md"] = stats_page(shown, groups, names)
+    files["stats.md"] = stats_page(shown, groups, names, options.chart_min_lessons)
     files["feed.xml"] = atom_feed(shown[: options.feed_entries], options)
+    files[STYLESHEET] = FEED_XSL
     return files
 
 
@@ -264,9 +265,11 @@ def home_page(shown: list[Lesson], groups: dict[str, dict[str, list[Lesson]]], n
     return "\n".join(parts)
 
 
-def stats_page(shown: list[Lesson], groups: dict[str, dict[str, list[Lesson]]], names: Namer) -> str:
+def stats_page(shown: list[Lesson], groups: dict[str, dict[str, list[Lesson]]], names: Namer, min_lessons: int = 3) -> str:
+    """Four charts; the outcome mix shows only technologies with at least `min_lessons` lessons, and says so."""
     sectors = [(names("sector", s), len(m)) for s, m in groups["sector"].items()]
-    techs = sorted(groups["technology"].items(), key=lambda kv: (-len(kv[1]), kv[0]))[:20]
+    common = [(t, m) for t, m in groups["technology"].items() if len(m) >= min_lessons]
+    techs = sorted(common, key=lambda kv: (-len(kv[1]), kv[0]))[:20]
     mix: list[tuple[str, dict[str, int]]] = [(names("technology", t), dict(Counter(lesson.meta.outcome for lesson in m))) for t, m in techs]
     mix.sort(key=lambda row: -(row[1].get("failure", 0) + row[1].get("abandoned", 0)) / max(sum(row[1].values()), 1))
     buckets = [
@@ -286,8 +289,8 @@ def stats_page(shown: list[Lesson], groups: dict[str, dict[str, list[Lesson]]], 
             stacked_chart(
                 "outcomes",
                 "Outcome mix per technology",
-                "Share of each outcome among the lessons of the 20 most common "
-                "technologies, those with the most failures and abandoned projects first.",
+                f"Share of each outcome among the lessons of the {len(techs)} most common technologies with at least "
+                f"{min_lessons} lessons each (n = number of lessons), those with the most failures and abandoned projects first.",
                 mix,
                 list(OUTCOMES),
             ),
@@ -301,4 +304,10 @@ def stats_page(shown: list[Lesson], groups: dict[str, dict[str, list[Lesson]]], 
     parts = [_front("Statistics"), "<h1>Statistics</h1>", "", f"<p>{len(shown)} published lessons.</p>", ""]
     for heading, chart in charts:
         parts += [f"<h2>{esc(heading)}</h2>", "", chart.html(), ""]
+        if heading == "Which technologies fail most often":
+            parts += [
+                f'<p class="lesson-chart-note">Only technologies with at least {min_lessons} lessons are shown: '
+                "a share over one or two lessons says little. The numbers on the bars are lessons.</p>",
+                "",
+            ]
     return "\n".join(parts)

@@ -229,3 +229,35 @@ def test_an_unreadable_docs_folder_stops_the_site_with_its_name(kb: Path, tmp_pa
     with pytest.raises(SiteBuildFailed, match="cannot read"):
         static_files(docs, docs / "generated")
     assert len(deep) > 4096
+
+
+def test_feed_carries_a_stylesheet_that_browsers_show_as_a_page(starter) -> None:
+    kb, lessons = starter
+    files = _generate(lessons, kb.taxonomy)
+    feed = files["feed.xml"]
+    assert isinstance(feed, bytes) and b'<?xml-stylesheet type="text/xsl" href="feed.xsl"?>' in feed.split(b"<feed", 1)[0]
+    ET.fromstring(feed)  # still well-formed Atom
+    xsl = ET.fromstring(files["feed.xsl"])
+    assert xsl.tag == "{http://www.w3.org/1999/XSL/Transform}stylesheet"
+    assert "disable-output-escaping" not in files["feed.xsl"]  # titles stay text
+
+
+def test_outcome_chart_shows_counts_and_only_technologies_with_enough_lessons(starter) -> None:
+    kb, lessons = starter
+    page = _generate(lessons, kb.taxonomy)["stats.md"]
+    chart = page.split("Which technologies fail most often")[1].split("<h2>")[0]
+    counts = [int(n) for n in re.findall(r">n = (\d+)</text>", chart)]
+    assert counts and min(counts) >= 3
+    assert "Only technologies with at least 3 lessons are shown" in chart
+    fewer = _generate(lessons, kb.taxonomy, chart_min_lessons=1)["stats.md"].split("Which technologies fail most often")[1]
+    assert min(int(n) for n in re.findall(r">n = (\d+)</text>", fewer.split("<h2>")[0])) < 3
+
+
+def test_developer_pages_sit_under_about_in_the_menu() -> None:
+    import yaml
+
+    nav = yaml.safe_load((REPO / "mkdocs.yml").read_text())["nav"]
+    top = [next(iter(item)) for item in nav]
+    assert top == ["Home", "Browse", "Statistics", "Contribute", "About"]
+    about = [next(iter(item.values())) for item in nav[-1]["About"]]
+    assert {"architecture.md", "cli.md", "how-search-works.md"} <= set(about)

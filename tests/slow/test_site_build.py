@@ -56,8 +56,11 @@ def test_site_search_indexes_text_and_metadata(built: Path) -> None:
 
 def test_feed_and_home(built: Path) -> None:
     assert (built / "site" / "feed.xml").read_bytes().startswith(b"<?xml")
+    assert (built / "site" / "feed.xsl").is_file()  # the stylesheet that shows the feed as a page in a browser
     home = (built / "site" / "index.html").read_text()
     assert '<strong id="lesson-count">45</strong>' in home and 'href="feed.xml"' in home
+    # the header's repository link, from lessons.toml [site] repo_url
+    assert re.search(r'href="https://github\.com/lessons-kb/lessons-kb"[^>]*class="md-source"', home), "no repository link"
 
 
 def test_zensical_builds_every_lesson_page(built: Path, model_cache: Path) -> None:
