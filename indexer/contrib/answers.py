@@ -87,3 +87,11 @@ def decode_answer_bytes(raw: bytes, name: str) -> str:
             f"{name}:{line}: the issue body is not UTF-8 text (byte 0x{raw[exc.start]:02X}); save it as UTF-8 "
             "(GitHub always sends UTF-8: `gh issue view N --json body -q .body` gives it)"
         ) from None
+
+
+def yaml_string(text: str) -> str:
+    """`text` as one double-quoted YAML scalar, written by the YAML emitter: any character (U+007F, U+009B, a
+    colon, a quote) comes out escaped and reads back as the same string, which a hand-made quote cannot promise."""
+    import yaml
+
+    return yaml.safe_dump(text, allow_unicode=True, default_style='"', width=1_000_000).rstrip("\n")

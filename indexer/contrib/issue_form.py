@@ -8,6 +8,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from ..core.countries import country_code
 from ..core.taxonomy import Taxonomy
 from ..core.vocabulary import (
     EXPECTED_SECTIONS,
@@ -212,12 +213,13 @@ def lesson_from_issue(body: str, taxonomy: Taxonomy, today: dt.date | None = Non
 def _optional_fields(front: dict[str, object], answers: dict[str, str], language: str) -> list[str]:
     """Country, cost and duration into `front`; numbers read as the contributor's language writes them."""
     notes = []
-    country = answers["country"].strip().upper()
+    country = answers["country"].strip()
     if country:
-        if re.fullmatch(r"[A-Z]{2}", country):
-            front["country"] = country
+        code = country_code(country)  # 'ES', 'es', 'Spain' or 'España'
+        if code:
+            front["country"] = code
         else:
-            notes.append(f"country {quote_answer(country, 20)} is not a two-letter code: left out")
+            notes.append(f"country {quote_answer(country, 20)} is not a country code or name: left out")
     for key in ("cost_eur", "duration_months"):
         if answers[key]:
             front[key] = parse_number(answers[key], language, next(q.label for q in QUESTIONS if q.id == key))

@@ -31,6 +31,7 @@ from ..core.vocabulary import (
     is_slug,
 )
 from ..errors import UsageError
+from .answers import yaml_string
 
 SCHEMA_FILE = Path("schema") / "lesson.schema.json"
 
@@ -118,9 +119,9 @@ def render_template(answers: NewLesson, schema_ref: str, today: dt.date) -> str:
     front = [
         "---",
         f"# yaml-language-server: $schema={schema_ref}",
-        f"title: {json.dumps(answers.title.strip(), ensure_ascii=False)}",
+        f"title: {yaml_string(answers.title.strip())}",
         f"# One or two sentences ({SUMMARY_MIN}-{SUMMARY_MAX} characters) with the key figures: what you did, what it cost, how it went.",
-        f"summary: {json.dumps(answers.summary.strip(), ensure_ascii=False)}",
+        f"summary: {yaml_string(answers.summary.strip())}",
         f"date: {today.isoformat()}",
         f"sector: {answers.sector}",
         f"company_size: {answers.size}",

@@ -61,6 +61,8 @@ ACCEPTED = [
         id="title-heading-in-answer",
     ),
     pytest.param({"Sector": "Hostelería"}, {"sector": "hospitality"}, id="sector-in-spanish"),
+    pytest.param({"Country": "España"}, {"country": "ES"}, id="country-by-spanish-name"),
+    pytest.param({"Country": "germany"}, {"country": "DE"}, id="country-by-english-name"),
 ]
 
 

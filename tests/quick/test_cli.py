@@ -320,3 +320,12 @@ def test_a_usage_error_inside_a_command_shows_that_commands_usage(kb: Path, runn
     result = runner.invoke(main, ["--root", str(kb), "from-issue", str(source)])
     assert result.exit_code == 2 and "Usage: main from-issue [OPTIONS] SOURCE" in result.output
     assert "Try 'main from-issue --help' for help." in result.output
+
+
+def test_new_writes_any_title_as_valid_yaml(kb: Path, runner) -> None:
+    title = 'Our "ERP": a story of #hashes, colons & del\x7f and csi\x9b'
+    args = ["--root", str(kb), "new", "--no-interactive", "--title", title, "--sector", "manufacturing", "--size", "small"]
+    result = runner.invoke(main, [*args, "--outcome", "success", "--technology", "cloud-erp"])
+    assert result.exit_code == 0, result.output
+    [path] = (kb / "lessons").glob("*.md")
+    assert front_matter(path.read_text(encoding="utf-8"))["title"] == title

@@ -116,7 +116,7 @@ def test_from_issue_hostile_input_stays_text(kb: Path, runner) -> None:
     body = text.split("\n---\n", 1)[1]
     assert "<script" not in body and "<img" not in body and "&lt;script>" in body  # body HTML kept as visible text
     assert front_matter(text)["title"] == "../../etc/passwd <script>alert(1)</script> our ERP"  # a string, escaped by the site
-    assert any("not a two-letter code" in n for n in data["notes"])
+    assert any("is not a country code or name: left out" in n for n in data["notes"])
     assert "unsafe-link" in {f["rule"] for f in data["findings"]}  # the javascript: link is caught by the check
     assert result.exit_code == 1
 
