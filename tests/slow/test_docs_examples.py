@@ -54,7 +54,7 @@ import pytest
 from indexer.cli import main
 from indexer.contrib.issue_form import QUESTIONS
 from tests.docs_examples import Example, all_examples
-from tests.helpers import GIT_USER, REPO, copy_site_kb, git, lesson_text
+from tests.helpers import GIT_USER, REPO, copy_site_kb, front_matter, git, lesson_text
 
 pytestmark = pytest.mark.slow
 
@@ -475,7 +475,9 @@ def check_effects(example: Example, root: Path, run: Run, before: dict[str, int]
     elif name == "from-issue":
         created = re.search(r"^Created (lessons/[a-z0-9-]+\.md)$", run.stdout, re.MULTILINE)
         assert created and created.group(1) not in before and (root / created.group(1)).is_file(), out
-        assert 'contributor: "anonymous"' in (root / created.group(1)).read_text(), "the box to be named was not ticked"
+        front = front_matter((root / created.group(1)).read_text())
+        assert front["contributor"] == "anonymous", "the box to be named was not ticked"
+        assert front["cost_eur"] == 18000, "18,000 € in an English lesson is eighteen thousand"
     elif name == "new":
         created = re.search(r"Created (lessons/[a-z0-9-]+\.md)", run.stdout)
         assert created and created.group(1) not in before and (root / created.group(1)).is_file(), out
