@@ -259,7 +259,8 @@ def home_page(shown: list[Lesson], groups: dict[str, dict[str, list[Lesson]]], n
         f'<p><a href="{esc(href(page, "browse/index.md"))}">Browse all lessons</a> · '
         f'<a href="{esc(href(page, "stats.md"))}">Statistics</a> · '
         f'<a href="{esc(href(page, "feed.xml"))}" type="application/atom+xml">Feed of the latest lessons</a> · '
-        f'<a href="{esc(href(page, options.contributing_page))}">Add your own experience</a></p>',
+        f'<a href="{esc(options.share_url() or href(page, options.contributing_page))}">Add your own experience</a> · '
+        f'<a href="{esc(href(page, options.contributing_page))}">How to write a lesson</a></p>',
         "",
     ]
     return "\n".join(parts)

@@ -120,6 +120,7 @@ def test_a_spanish_lessons_card_is_in_spanish_with_countries_by_name(starter) ->
         assert text in card, text
     assert "Lecciones relacionadas" in page and ">Editar esta lección</a>" in page
     assert 'href="https://github.com/example/kb/issues/new?template=lesson.yml">Comparte tu experiencia</a>' in page
+    assert 'href="https://github.com/example/kb/issues/new?template=lesson.yml">Add your own experience</a>' in files["index.md"]
     english = files["lessons/cloud-erp-furniture-maker-failure.md"]
     assert "<dt>Company size</dt>" in english and ">Add your own experience</a>" in english
     assert "España" not in files["index.md"] and " · Spain · " in files["browse/sector/retail-wholesale.md"]
