@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from . import safeyaml
 from .body_rules import check_body
+from .choices import suggest
 from .kb import KnowledgeBase, expand_paths, scan_markdown
 from .lesson import Lesson
 from .reader import RawLesson, read_lesson, split_sections
@@ -215,18 +216,19 @@ def _where(raw: RawLesson, loc: tuple[Any, ...], prefer_key: bool = False) -> tu
     return pos[0] + raw.front_start, pos[1] + 1
 
 
-def _did_you_mean(word: str, choices: Iterable[str], always: bool = False) -> str:
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     options = list(choices)
     word = word.lower()
     match = [c for c in options if c.startswith(word) or word.startswith(c)][:1]
-    match = match or difflib.get_close_matches(word, options, n=1, cutoff=0.0 if always else 0.6)
+    match = match or difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return f"; did you mean '{match[0]}'?" if match else ""
 
 
 def _check_taxonomy(raw: RawLesson, data: dict[str, Any], taxonomy: Taxonomy, out: Collector) -> None:
     sector = data.get("sector")
     if isinstance(sector, str) and SLUG_RE.match(sector) and sector not in taxonomy.sectors:
-        hint = _did_you_mean(sector, taxonomy.sectors) or f"; valid sectors: {', '.join(sorted(taxonomy.sectors))}"
+        meant = suggest("sectors", sector, taxonomy)
+        hint = f"; did you mean '{meant}'?" if meant else f"; valid sectors: {', '.join(sorted(taxonomy.sectors))}"
         out.add("unknown-sector", f"sector '{sector}' is not in the taxonomy{hint}", *_where(raw, ("sector",)))
     for name, known, rule in (
         ("business_function", taxonomy.business_functions, "unknown-business-function"),
@@ -237,7 +239,8 @@ def _check_taxonomy(raw: RawLesson, data: dict[str, Any], taxonomy: Taxonomy, ou
             continue
         for index, value in enumerate(values):
             if isinstance(value, str) and SLUG_RE.match(value) and value not in known:
-                hint = _did_you_mean(value, known, always=rule == "unknown-technology")
+                meant = suggest(name if name == "technologies" else "business_functions", value, taxonomy)
+                hint = f"; did you mean '{meant}'?" if meant else _did_you_mean(value, known)
                 out.add(rule, f"{name}: '{value}' is not in the taxonomy{hint}", *_where(raw, (name, index)))
 
 

@@ -37,6 +37,11 @@ def _taxonomy_names(taxonomy: Taxonomy, section: str) -> dict[str, str]:
     return {normalise_term(term): slug for slug in getattr(taxonomy, section) for term in taxonomy.terms(section, slug)}
 
 
+def suggest(section: str, word: str, taxonomy: Taxonomy) -> str | None:
+    """The taxonomy entry `word` probably means ('tpv' -> 'point-of-sale', 'cloud-erpp' -> 'cloud-erp'), or None."""
+    return taxonomy.lookup(section, word) or closest(word, _taxonomy_names(taxonomy, section))
+
+
 def size_for_staff(staff: int) -> str | None:
     """The company size of a head count: 12 -> 'small'; None above the largest size."""
     return next((size for size, (low, high) in SIZE_STAFF.items() if low <= staff <= high), None)

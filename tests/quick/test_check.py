@@ -263,3 +263,17 @@ def test_years_prices_dates_and_references_are_not_phone_numbers(text: str) -> N
 def test_a_spanish_mobile_without_prefix_is_reported_on_its_line(kb: Path) -> None:
     _, report = _check(kb, "movil-one.md", lesson_text(body=BODY_EN + "\nLlamadnos al 612 345 678.\n"))
     assert [(f.rule, f.line) for f in report.findings] == [("personal-phone", 33)]
+
+
+def test_unknown_taxonomy_values_suggest_through_names_and_synonyms(kb: Path) -> None:
+    """tpv and ticketbai are synonyms in the taxonomy: the suggestion is what they mean, not the nearest spelling."""
+    content = lesson_text(sector="retail", technologies="[tpv, ticketbai, cloud-erpp, quantum-widgets]")
+    _, report = _check(kb, "tpv-one.md", content)
+    messages = [f.message for f in report.findings if f.rule in ("unknown-sector", "unknown-technology")]
+    assert messages == [
+        "sector 'retail' is not in the taxonomy; did you mean 'retail-wholesale'?",
+        "technologies: 'tpv' is not in the taxonomy; did you mean 'point-of-sale'?",
+        "technologies: 'ticketbai' is not in the taxonomy; did you mean 'e-invoicing'?",
+        "technologies: 'cloud-erpp' is not in the taxonomy; did you mean 'cloud-erp'?",
+        "technologies: 'quantum-widgets' is not in the taxonomy",
+    ]
