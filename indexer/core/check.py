@@ -204,6 +204,8 @@ def _describe(err: Any) -> tuple[str, str]:
     if rule == "invalid-choice" and isinstance(err.get("input"), str):
         choices = re.findall(r"'([^']+)'", err["msg"])
         message += _did_you_mean(err["input"], choices)
+    if kind in ("string_too_short", "string_too_long") and isinstance(err.get("input"), str):
+        message += f" (it has {len(err['input'])})"  # the writer needs to know by how much
     return rule, message
 
 

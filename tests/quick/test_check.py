@@ -277,3 +277,10 @@ def test_unknown_taxonomy_values_suggest_through_names_and_synonyms(kb: Path) ->
         "technologies: 'cloud-erpp' is not in the taxonomy; did you mean 'cloud-erp'?",
         "technologies: 'quantum-widgets' is not in the taxonomy",
     ]
+
+
+@pytest.mark.parametrize(("title", "length"), [("Too short", 9), ("A title far too long " * 7, 147)])
+def test_a_title_of_the_wrong_length_says_its_length(kb: Path, title: str, length: int) -> None:
+    _, report = _check(kb, "length-one.md", lesson_text(title=f'"{title}"'))
+    [finding] = [f for f in report.findings if f.rule == "invalid-length"]
+    assert finding.message.endswith(f"(it has {length})") and finding.line == 2, finding.format()
