@@ -6,6 +6,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -167,3 +168,10 @@ def make_unreadable_folder(top: Path) -> str:
     finally:
         os.close(fd)
     return path
+
+
+def installed_tool(name: str) -> str | None:
+    """A command-line tool installed with this environment (or with the shared one whose packages are on sys.path),
+    else on PATH; None when it is nowhere."""
+    bins = [Path(sys.executable).parent] + [Path(p).parents[2] / "bin" for p in sys.path if p.endswith("site-packages")]
+    return next((str(b / name) for b in bins if (b / name).exists()), None) or shutil.which(name)

@@ -26,6 +26,7 @@ from ..core.vocabulary import (
     headings_for,
 )
 from ..errors import UsageError
+from .issue_reply import SUBMITTED_LABEL
 from .new import slugify
 
 NO_RESPONSE = "_No response_"
@@ -113,7 +114,8 @@ def render_issue_form(taxonomy: Taxonomy) -> str:
         "name": "Share a lesson",
         "description": "Tell other small businesses what happened when you adopted a technology.",
         "title": "Lesson: ",
-        "labels": ["lesson"],
+        # not the maintainers' `lesson` label: a label given at creation would open a pull request unread
+        "labels": [SUBMITTED_LABEL],
         "body": body,
     }
     import yaml
