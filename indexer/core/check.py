@@ -238,6 +238,8 @@ def _check_taxonomy(raw: RawLesson, data: dict[str, Any], taxonomy: Taxonomy, ou
         for index, value in enumerate(values):
             if isinstance(value, str) and SLUG_RE.match(value) and value not in known:
                 hint = _did_you_mean(value, known, always=rule == "unknown-technology")
+                if not known:
+                    hint = f"; the taxonomy has no {name.replace('_', ' ')}s: remove the field or add them to the taxonomy"
                 out.add(rule, f"{name}: '{value}' is not in the taxonomy{hint}", *_where(raw, (name, index)))
 
 

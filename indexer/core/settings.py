@@ -27,13 +27,20 @@ class Settings:
     site_url: str = ""
     repo_url: str = ""
     edit_uri: str = ""
+    description: str = ""  # the home page's opening sentence; empty: the default, about small businesses
     search_full_text_limit: int = 2000
 
 
 _SECTIONS = {
     "model": {"model": "name"},
     "search": {"dense_weight": "dense_weight", "duplicate_threshold": "duplicate_threshold", "related_threshold": "related_threshold"},
-    "site": {"site_url": "url", "repo_url": "repo_url", "edit_uri": "edit_uri", "search_full_text_limit": "search_full_text_limit"},
+    "site": {
+        "site_url": "url",
+        "repo_url": "repo_url",
+        "edit_uri": "edit_uri",
+        "description": "description",
+        "search_full_text_limit": "search_full_text_limit",
+    },
 }
 
 
