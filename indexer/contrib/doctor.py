@@ -103,6 +103,17 @@ def _labels(kb: KnowledgeBase) -> list[Item]:
         )
         labels = None
     if labels is not None:
+        from .issue_form import render_issue_form
+
+        current = form.read_text(encoding="utf-8") == render_issue_form(kb.taxonomy)
+        items.append(
+            Item(
+                "issue-form",
+                current,
+                f"{ISSUE_FORM} {'offers' if current else 'does not offer'} the taxonomy's current choices",
+                "" if current else f"regenerate it with `lessons issue-form -o {ISSUE_FORM}`",
+            )
+        )
         ok = SUBMITTED_LABEL in labels and ACCEPT_LABEL not in labels
         items.append(
             Item(

@@ -113,6 +113,14 @@ def test_doctor_catches_a_form_that_labels_lesson_and_a_missing_workflow(runner,
     assert result.exit_code == 1
     for expected in ("TODO form-label", "'submitted' only", "TODO workflow-label", "'accepted'", "TODO workflows", "review-comment.yml"):
         assert expected in result.output, expected
+    # a taxonomy edited without regenerating the form: the form offers old choices
+    assert "TODO issue-form" in result.output  # the label edit above already made it differ from the generated form
+    form.write_text(render_issue_form(find_root(explicit=target).taxonomy))
+    assert "ok   issue-form" in _run(runner, target, "doctor").output
+    taxonomy = target / "lessons" / "taxonomy.yml"
+    taxonomy.write_text(taxonomy.read_text().replace("sectors:\n", 'sectors:\n  beekeeping: "Beekeeping"\n', 1))
+    stale = _run(runner, target, "doctor")
+    assert "TODO issue-form" in stale.output and "lessons issue-form -o .github/ISSUE_TEMPLATE/lesson.yml" in stale.output
 
 
 def test_doctor_on_a_broken_settings_file_exits_3(runner, tmp_path: Path) -> None:
