@@ -6,6 +6,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -200,3 +201,10 @@ def front_matter(text: str) -> dict:
     import yaml
 
     return yaml.safe_load(text.split("\n---\n", 1)[0].removeprefix("---\n"))
+
+
+def installed_tool(name: str) -> str | None:
+    """A command-line tool installed with this environment (or with the shared one whose packages are on sys.path),
+    else on PATH; None when it is nowhere."""
+    bins = [Path(sys.executable).parent] + [Path(p).parents[2] / "bin" for p in sys.path if p.endswith("site-packages")]
+    return next((str(b / name) for b in bins if (b / name).exists()), None) or shutil.which(name)

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from .. import __version__
-from . import check, contrib, new, search, website
+from . import check, contrib, maintain, new, search, website
 from .options import LessonsGroup
 
 
@@ -38,6 +38,6 @@ def main(ctx: click.Context, root: Path | None) -> None:
     ctx.obj["root"] = root
 
 
-for _module in (check, new, search, website, contrib):
+for _module in (check, new, search, website, contrib, maintain):
     for _command in _module.COMMANDS:
         main.add_command(_command)

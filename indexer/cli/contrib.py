@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import click
 
 from ..errors import UsageError
-from .options import json_option, knowledge_base, model_options, open_search, settings_of
+
+if TYPE_CHECKING:
+    from ..contrib.issue_form import IssueLesson
+    from ..contrib.review import SimilarFinder
+    from ..core.kb import KnowledgeBase
+
+from .options import SEARCH_INSTALL, json_option, knowledge_base, model_options, open_search, search_installed, settings_of
 
 
 @click.command()
@@ -24,7 +30,8 @@ def review(ctx: click.Context, base: str, fmt: str, output: Path | None, model: 
     For each changed lesson: its 'lessons check' findings, and the existing lessons that already
     tell the same story (likely duplicates and related ones). Markdown for a pull-request
     comment, or JSON. Exit code 1 only if a changed lesson has errors. The model and the index
-    are opened only once git has named the changed lessons.
+    are opened only once git has named the changed lessons. Without the search extra (the light
+    install) the review checks the lessons and says that similar lessons were not looked up.
 
     \b
     Examples:
@@ -37,12 +44,18 @@ def review(ctx: click.Context, base: str, fmt: str, output: Path | None, model: 
 
     kb = knowledge_base(ctx)
     settings = settings_of(kb)
-    session = open_search(kb, settings, model, cache_dir)
+    finder: SimilarFinder | None = None
+    if search_installed():
+        session = open_search(kb, settings, model, cache_dir)
 
-    def similar_lessons(path: Path, exclude: set[str]) -> list:
-        return session.similar(str(path), 5, exclude=exclude)[1]
+        def similar_lessons(path: Path, exclude: set[str]) -> list:
+            return session.similar(str(path), 5, exclude=exclude)[1]
 
-    result = run_review(kb, base, similar_finder=similar_lessons)
+        finder = similar_lessons
+    else:
+        click.echo(f"note: similar lessons not looked up: the search extra is not installed ({SEARCH_INSTALL})", err=True)
+
+    result = run_review(kb, base, similar_finder=finder, similarity_note=None if finder else SEARCH_INSTALL)
     text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False) if fmt == "json" else to_markdown(result, settings.site_url)
     if output:
         write_atomic(output, text + "\n")
@@ -54,8 +67,13 @@ def review(ctx: click.Context, base: str, fmt: str, output: Path | None, model: 
 @click.argument("source", type=click.File("rb"))
 @click.option("--folder", type=click.Path(file_okay=False, path_type=Path), help="Where to write the lesson (default: lessons/).")
 @json_option("Print the path and findings as JSON (for the issue workflow).")
+@click.option(
+    "--reply",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="If no lesson can be made or it has errors, write a comment for the issue here (the contributor's words defused).",
+)
 @click.pass_context
-def from_issue(ctx: click.Context, source: IO[bytes], folder: Path | None, as_json: bool) -> None:
+def from_issue(ctx: click.Context, source: IO[bytes], folder: Path | None, as_json: bool, reply: Path | None) -> None:
     """Turn the body of a filled-in 'Share a lesson' issue into a lesson file (SOURCE: a file, or - for stdin).
 
     The file name comes from the title; the contributor stays anonymous unless they ticked the box
@@ -64,28 +82,29 @@ def from_issue(ctx: click.Context, source: IO[bytes], folder: Path | None, as_js
     against the taxonomy's names and synonyms in every language (TPV: point-of-sale).
 
     Exit codes: 0, the lesson was written and has no errors; 1, it was written but has errors (no
-    pull request should be opened); 2, the issue cannot be turned into a lesson (nothing written).
+    pull request should be opened); 2, the issue cannot be turned into a lesson (nothing written). With --reply, a comment for the
+    issue is written in both failing cases.
 
     \b
     Examples:
       lessons from-issue issue-body.md
       gh issue view 42 --json body -q .body | lessons from-issue -
+      lessons from-issue issue-body.md --reply reply.md
     """
-    from ..contrib.answers import decode_answer_bytes
-    from ..contrib.issue_form import lesson_from_issue
+    from ..contrib.issue_reply import issue_reply
     from ..core.check import check_knowledge_base
-    from ..core.files import create_exclusive
+    from ..core.files import write_atomic
 
     kb = knowledge_base(ctx)
-    made = lesson_from_issue(decode_answer_bytes(source.read(), getattr(source, "name", "<stdin>")), kb.taxonomy)
-    target = (folder if folder is not None else kb.lessons_dir) / made.filename
-    if target.exists() or any(p.stem == target.stem for p in kb.lesson_files()):
-        raise UsageError(f"a lesson named {target.stem} already exists: change the issue's title")
     try:
-        create_exclusive(target, made.text)
-    except FileExistsError:
-        raise UsageError(f"{kb.relpath(target)} already exists") from None
+        made, target = _write_lesson(kb, source.read(), getattr(source, "name", "<stdin>"), folder)
+    except UsageError as exc:
+        if reply:
+            write_atomic(reply, issue_reply([], str(exc)))
+        raise
     report = check_knowledge_base(kb, [target])
+    if reply and report.errors:
+        write_atomic(reply, issue_reply(report.findings))
     if as_json:
         click.echo(
             json.dumps(
@@ -101,6 +120,23 @@ def from_issue(ctx: click.Context, source: IO[bytes], folder: Path | None, as_js
         for finding in report.findings:
             click.echo(finding.format())
     ctx.exit(1 if report.errors else 0)
+
+
+def _write_lesson(kb: KnowledgeBase, body: bytes, name: str, folder: Path | None) -> tuple[IssueLesson, Path]:
+    """The lesson made from an issue body, written to a new file (never over an existing lesson)."""
+    from ..contrib.answers import decode_answer_bytes
+    from ..contrib.issue_form import lesson_from_issue
+    from ..core.files import create_exclusive
+
+    made = lesson_from_issue(decode_answer_bytes(body, name), kb.taxonomy)
+    target = (folder if folder is not None else kb.lessons_dir) / made.filename
+    if target.exists() or any(p.stem == target.stem for p in kb.lesson_files()):
+        raise UsageError(f"a lesson named {target.stem} already exists: change the issue's title")
+    try:
+        create_exclusive(target, made.text)
+    except FileExistsError:
+        raise UsageError(f"{kb.relpath(target)} already exists") from None
+    return made, target
 
 
 @click.command(name="issue-form")

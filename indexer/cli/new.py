@@ -12,7 +12,7 @@ import click
 
 from ..core.vocabulary import LANGUAGE_PATTERN, OUTCOMES, SIZE_HINT, SIZES, TITLE_MAX, TITLE_MIN
 from ..errors import UsageError
-from .options import knowledge_base, model_options, settings_of
+from .options import knowledge_base, model_options, search_installed, settings_of
 
 if TYPE_CHECKING:
     from ..contrib.new import NewLesson
@@ -65,6 +65,8 @@ def new(ctx: click.Context, model: str | None, cache_dir: Path | None, **options
 
 def _show_similar(kb: KnowledgeBase, answers: NewLesson, interactive: bool, model: str | None, cache_dir: Path | None) -> bool:
     """Show the three most similar existing lessons (when an index exists); True to go on writing the lesson."""
+    if not search_installed():  # the light install has no index to ask
+        return True
     from ..search.session import open_session
 
     session = open_session(kb, settings_of(kb), model=model, cache_dir=cache_dir, refresh=False, fast_start=True)

@@ -26,6 +26,20 @@ class EnvironmentFailure(click.ClickException):
     exit_code = EXIT_ENVIRONMENT
 
 
+# The packages of the `search` extra that the light install leaves out (import names).
+SEARCH_MODULES = frozenset(
+    {"numpy", "torch", "sentence_transformers", "transformers", "faiss", "onnx", "onnxruntime", "tokenizers", "mkdocs"}
+)
+SEARCH_INSTALL = "pip install 'lessons-kb[search]'"
+
+
+def search_installed() -> bool:
+    """Whether the `search` extra (index, model, website engine) is installed, without importing any of it."""
+    from importlib.util import find_spec
+
+    return all(find_spec(name) is not None for name in ("numpy", "faiss", "onnxruntime", "tokenizers"))
+
+
 class LessonsGroup(click.Group):
     """Turns domain errors into one-line messages and exit codes: 2 for usage, 3 for the environment, 1 for the rest."""
 
@@ -37,6 +51,14 @@ class LessonsGroup(click.Group):
         except LessonsError as exc:
             failure = EnvironmentFailure if exc.exit_code == EXIT_ENVIRONMENT else click.ClickException
             raise failure(str(exc)) from None
+        except ModuleNotFoundError as exc:
+            # the light install: a command that needs the search stack says which install adds it
+            if (exc.name or "").split(".")[0] not in SEARCH_MODULES:
+                raise
+            command = ctx.invoked_subcommand or "this command"
+            raise EnvironmentFailure(
+                f"lessons {command} needs the search extra, which is not installed (no module '{exc.name}'): {SEARCH_INSTALL}"
+            ) from None
 
     def _command_context(self, ctx: click.Context) -> click.Context:
         """The context of the sub-command that failed, so the message shows its usage ('lessons search [OPTIONS]

@@ -29,6 +29,7 @@ from ..core.vocabulary import (
 )
 from ..errors import UsageError
 from .answers import parse_number, quote_answer
+from .issue_reply import SUBMITTED_LABEL
 from .new import slugify
 
 NO_RESPONSE = "_No response_"
@@ -117,7 +118,8 @@ def render_issue_form(taxonomy: Taxonomy) -> str:
         "name": "Share a lesson",
         "description": "Tell other small businesses what happened when you adopted a technology.",
         "title": "Lesson: ",
-        "labels": ["lesson"],
+        # not the maintainers' `lesson` label: a label given at creation would open a pull request unread
+        "labels": [SUBMITTED_LABEL],
         "body": body,
     }
     import yaml

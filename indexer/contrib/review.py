@@ -52,6 +52,8 @@ class ReviewEntry:
 class Review:
     base: str
     entries: list[ReviewEntry]
+    # why similar lessons were not looked up (the install command that adds search), or None when they were
+    similarity_skipped: str | None = None
 
     @property
     def errors(self) -> int:
@@ -66,6 +68,7 @@ class Review:
             "base": self.base,
             "errors": self.errors,
             "warnings": self.warnings,
+            "similarity": self.similarity_skipped is None,
             "lessons": [
                 {
                     **asdict(e.change),
@@ -119,8 +122,12 @@ def changed_lessons(kb: KnowledgeBase, base: str) -> list[Change]:
     return sorted(changes, key=lambda c: c.path)
 
 
-def review(kb: KnowledgeBase, base: str, similar_finder: SimilarFinder | None = None, top: int = 5) -> Review:
-    """Check the changed lessons and, with `similar_finder(path, exclude)` (from the index), list similar existing ones."""
+def review(
+    kb: KnowledgeBase, base: str, similar_finder: SimilarFinder | None = None, top: int = 5, similarity_note: str | None = None
+) -> Review:
+    """Check the changed lessons and, with `similar_finder(path, exclude)` (from the index), list similar existing ones.
+
+    `similarity_note` says why there is no finder (the install command that adds one); the review shows it."""
     changes = changed_lessons(kb, base)
     present = [kb.root / c.path for c in changes if c.status != "deleted"]
     report = check_knowledge_base(kb, present) if present else None
@@ -134,7 +141,7 @@ def review(kb: KnowledgeBase, base: str, similar_finder: SimilarFinder | None = 
                 exclude = {change.old_id} if change.old_id else set()
                 entry.similar = similar_finder(kb.root / change.path, exclude)[:top]
         entries.append(entry)
-    return Review(base, entries)
+    return Review(base, entries, similarity_skipped=similarity_note)
 
 
 def to_markdown(result: Review, site_url: str = "") -> str:
@@ -171,7 +178,9 @@ def to_markdown(result: Review, site_url: str = "") -> str:
         else:
             lines += ["**Check:** no problems.", ""]
         lines += ["**Has anyone tried this already?**", ""]
-        if entry.similar:
+        if result.similarity_skipped:
+            lines += [f"Not looked up: the search extra is not installed (`{result.similarity_skipped}`).", ""]
+        elif entry.similar:
             for hit in entry.similar:
                 link = (
                     f"[{markdown_text(hit.title)}]({site_url.rstrip('/')}/lessons/{hit.id}/)"

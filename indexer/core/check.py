@@ -243,6 +243,8 @@ def _check_taxonomy(raw: RawLesson, data: dict[str, Any], taxonomy: Taxonomy, ou
             if isinstance(value, str) and SLUG_RE.match(value) and value not in known:
                 meant = suggest(name if name == "technologies" else "business_functions", value, taxonomy)
                 hint = f"; did you mean '{meant}'?" if meant else _did_you_mean(value, known)
+                if not known:
+                    hint = f"; the taxonomy has no {name.replace('_', ' ')}s: remove the field or add them to the taxonomy"
                 out.add(rule, f"{name}: '{value}' is not in the taxonomy{hint}", *_where(raw, (name, index)))
 
 

@@ -27,6 +27,7 @@ class Settings:
     site_url: str = ""
     repo_url: str = ""
     edit_uri: str = ""
+    description: str = ""  # the home page's opening sentence; empty: the default, about small businesses
     search_full_text_limit: int = 2000
     chart_min_lessons: int = 3  # a technology needs this many lessons to get a bar in the site's outcome chart
 
@@ -38,6 +39,7 @@ _SECTIONS = {
         "site_url": "url",
         "repo_url": "repo_url",
         "edit_uri": "edit_uri",
+        "description": "description",
         "search_full_text_limit": "search_full_text_limit",
         "chart_min_lessons": "chart_min_lessons",
     },

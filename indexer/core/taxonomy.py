@@ -16,6 +16,7 @@ from ..errors import TaxonomyError
 from .vocabulary import is_slug
 
 SECTIONS = ("sectors", "technologies", "business_functions")
+REQUIRED_SECTIONS = ("sectors", "technologies")  # a domain without business functions leaves that section out
 _LANGUAGE_KEY = re.compile(r"^[a-z]{2}$")
 
 
@@ -65,7 +66,7 @@ def load_taxonomy(path: Path) -> Taxonomy:
     from . import safeyaml
 
     if not path.is_file():
-        raise TaxonomyError(f"{path}: taxonomy file not found; every knowledge base needs one (see docs/contributing.md)")
+        raise TaxonomyError(f"{path}: taxonomy file not found; every knowledge base needs one (`lessons init` writes a starter one)")
     try:
         data = safeyaml.load(path.read_text(encoding="utf-8")).data
     except safeyaml.YamlProblem as exc:
@@ -77,6 +78,8 @@ def load_taxonomy(path: Path) -> Taxonomy:
     taxonomy = Taxonomy(path=path)
     for section in SECTIONS:
         entries = data.get(section)
+        if entries is None and section not in REQUIRED_SECTIONS:
+            continue
         if not isinstance(entries, dict) or not entries:
             raise TaxonomyError(f"{path}: '{section}' must be a non-empty mapping of slug: name")
         names: dict[str, str] = {}

@@ -128,6 +128,11 @@ class SearchSession:
                 self.log("Lessons changed since the index was built: updating it first.")
                 if not self.update().up_to_date:
                     data = store.load(root, expect_model=identity)
+        return data
+
+    def _lessons(self) -> store.IndexData:
+        """The index, which must hold at least one lesson (finding lessons like another one needs some)."""
+        data = self.index
         if not data.size:
             raise UsageError(f"the knowledge base in {self.kb.root} has no valid lessons to search; run 'lessons check'")
         return data
@@ -162,7 +167,11 @@ class SearchSession:
         from .rank import Filters, search, validate_filters
 
         filters = filters or Filters()
-        data, embedder = self.index, self.embedder
+        data = self.index
+        if not data.size:  # a new knowledge base: nothing to find yet, which is an answer, not an error
+            self.log(f"The knowledge base in {self.kb.root} has no lessons yet: nothing to search.")
+            return [[] for _ in queries]
+        embedder = self.embedder
         if filters != Filters():
             validate_filters(filters, self.kb.taxonomy, data)
         weight = self.settings.dense_weight if dense_weight is None else dense_weight
@@ -172,14 +181,14 @@ class SearchSession:
         """Lessons close to `target`, an indexed lesson's id or a lesson file (even a draft): its id and the hits."""
         from .similar import Tiers, find_similar
 
-        lesson_id, hits = find_similar(self.kb, self.index, self.embedder, target, top + len(exclude), Tiers.of(self.settings))
+        lesson_id, hits = find_similar(self.kb, self._lessons(), self.embedder, target, top + len(exclude), Tiers.of(self.settings))
         return lesson_id, [hit for hit in hits if hit.id not in exclude][:top]
 
     def similar_to_text(self, text: str, technologies: list[str], top: int = 3) -> list[SimilarHit]:
         """The lessons closest to a few words (a new lesson's title and summary), whatever their score."""
         from .similar import Tiers, similar_to_text
 
-        return similar_to_text(self.index, self.embedder, text, technologies, top, Tiers.of(self.settings))
+        return similar_to_text(self._lessons(), self.embedder, text, technologies, top, Tiers.of(self.settings))
 
     def related(self, shown: set[str], k: int = 5) -> dict[str, list[str]]:
         """The k nearest published lessons of every lesson in `shown`: the site's related lessons."""

@@ -10,6 +10,8 @@ from pathlib import Path
 from ..core.kb import KnowledgeBase
 from ..core.settings import Settings
 
+DEFAULT_DESCRIPTION = "Lessons learned by small and medium businesses when they adopt technology"
+
 
 @dataclass
 class SiteOptions:
@@ -19,6 +21,7 @@ class SiteOptions:
     site_url: str = ""
     repo_url: str = ""
     edit_uri: str = ""
+    description: str = DEFAULT_DESCRIPTION
     full_text_limit: int = 2000  # above this many lessons, search indexes title, summary and metadata only
     latest: int = 10
     feed_entries: int = 30
@@ -50,6 +53,7 @@ def site_options(kb: KnowledgeBase, settings: Settings, today: dt.date | None = 
         site_url=settings.site_url,
         repo_url=settings.repo_url,
         edit_uri=settings.edit_uri,
+        description=settings.description or DEFAULT_DESCRIPTION,
         full_text_limit=settings.search_full_text_limit,
         chart_min_lessons=settings.chart_min_lessons,
         root=kb.root,

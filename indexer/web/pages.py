@@ -240,7 +240,7 @@ def home_page(shown: list[Lesson], groups: dict[str, dict[str, list[Lesson]]], n
         _front(options.site_name),
         "<h1>Has anyone tried this?</h1>",
         "",
-        "<p>Lessons learned by small and medium businesses when they adopt technology: what they chose, what it cost, "
+        f"<p>{esc(options.description)}: what they chose, what it cost, "
         "what went wrong and what they would do differently. Failures are as welcome as successes: they are often the most "
         "useful lessons.</p>",
         "",

@@ -103,9 +103,12 @@ def test_user_mistakes_exit_2(run, args: list[str], message: str) -> None:
     assert message in result.output and "Traceback" not in result.output
 
 
-def test_empty_knowledge_base_exits_2(run, kb: Path) -> None:
+def test_empty_knowledge_base_answers_nothing_but_similar_exits_2(run, kb: Path) -> None:
+    # a new knowledge base (`lessons init --no-samples`) has nothing to find yet: an answer, not an error
     result = run("search", "anything", root=kb)
-    assert result.exit_code == 2 and "no valid lessons" in result.output
+    assert result.exit_code == 0 and "no lessons yet" in result.output, result.output
+    result = run("similar", "anything", root=kb)
+    assert result.exit_code == 2 and "no valid lessons" in result.output, result.output
 
 
 def test_search_refreshes_a_stale_index_first(run, starter: Path, tmp_path: Path) -> None:

@@ -1,0 +1,148 @@
+"""`lessons init`, `doctor` and `samples`: a new knowledge base that passes its own checks, the maintainer's
+checklist read from the files, and the starter files kept equal to this repository's own."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from indexer.cli import main
+from indexer.contrib.init import STARTER_ONLY, planned_files, shared_files
+from indexer.contrib.issue_form import render_issue_form
+from indexer.core.kb import find_root
+from indexer.core.settings import load_settings
+from indexer.web.build import prepare
+from tests.helpers import REPO
+
+
+def _init(runner, folder: Path, *options: str):
+    return runner.invoke(main, ["init", str(folder), *options])
+
+
+def _run(runner, root: Path, *args: str):
+    return runner.invoke(main, ["--root", str(root), *args])
+
+
+def test_starter_files_are_this_repositorys_own() -> None:
+    pairs = shared_files(REPO)
+    assert len(pairs) >= 12  # workflows, constraints, template, taxonomy, samples, stylesheet, guides
+    for stored, own in pairs:
+        assert stored.read_bytes() == own.read_bytes(), f"{own} changed: run .venv/bin/python scripts/sync-starter"
+    assert set(planned_files("x")) >= STARTER_ONLY
+
+
+@pytest.mark.parametrize("options", [(), ("--no-samples",), ("--domain", "generic"), ("--domain", "generic", "--no-samples")])
+def test_init_makes_a_knowledge_base_that_passes_strict_check(runner, tmp_path: Path, options: tuple[str, ...]) -> None:
+    target = tmp_path / "my-kb"
+    result = _init(runner, target, *options)
+    assert result.exit_code == 0, result.output
+    for rel in ("lessons.toml", "mkdocs.yml", ".gitignore", "docs/assets/lessons.css", "docs/contributing.md", "docs/maintaining.md"):
+        assert (target / rel).is_file(), rel
+    workflows = sorted(p.name for p in (target / ".github" / "workflows").glob("*.yml"))
+    assert workflows == sorted(p.name for p in (REPO / ".github" / "workflows").glob("*.yml"))
+    lessons = sorted(p.stem for p in (target / "lessons").glob("*.md"))
+    assert (lessons == []) == ("--no-samples" in options)
+    check = _run(runner, target, "check", "--strict")
+    assert check.exit_code == 0, check.output
+    kb = find_root(explicit=target)
+    assert (target / ".github/ISSUE_TEMPLATE/lesson.yml").read_text() == render_issue_form(kb.taxonomy)
+    generic = "generic" in options
+    assert bool(kb.taxonomy.business_functions) is not generic
+    assert all(("business_function:" in (target / "lessons" / f"{i}.md").read_text()) is not generic for i in lessons)
+    settings = tomllib.loads((target / "lessons.toml").read_text())
+    assert ("organisations" in settings["site"]["description"]) is generic
+    prepare(kb, load_settings(target))  # the home page says who shares the lessons, in the domain's words
+    home = (target / "docs" / "generated" / "index.md").read_text()
+    assert ("Lessons learned by organisations" in home) is generic and ("small and medium businesses" in home) is not generic
+    assert yaml.safe_load((target / "mkdocs.yml").read_text())["site_name"] == "my-kb"
+    requirement = (target / ".github" / "requirements" / "validate.txt").read_text()
+    assert re.search(r"^lessons-kb @ git\+https://github\.com/\S+@v\d+\.\d+\.\d+$", requirement, re.M), requirement
+
+
+def test_init_never_overwrites_and_writes_nothing_when_it_would(runner, tmp_path: Path) -> None:
+    target = tmp_path / "kb"
+    (target / "lessons").mkdir(parents=True)
+    (target / "lessons.toml").write_text("# mine\n")
+    (target / "mkdocs.yml").write_text("site_name: mine\n")
+    result = _init(runner, target)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "lessons.toml" in result.output and "mkdocs.yml" in result.output and "never overwrites" in result.output
+    assert (target / "lessons.toml").read_text() == "# mine\n"
+    assert sorted(p.name for p in target.rglob("*")) == ["lessons", "lessons.toml", "mkdocs.yml"]
+    (target / "mkdocs.yml").unlink()
+    (target / "lessons.toml").unlink()
+    assert _init(runner, target).exit_code == 0  # an existing empty folder is fine
+    (tmp_path / "file").write_text("x")
+    assert _init(runner, tmp_path / "file").exit_code == 2
+
+
+def test_doctor_lists_what_is_left_then_passes(runner, tmp_path: Path) -> None:
+    target = tmp_path / "kb"
+    assert _init(runner, target).exit_code == 0
+    result = _run(runner, target, "doctor", "--json")
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    todo = {item["id"] for item in report["items"] if not item["ok"]}
+    assert todo == {"repo-url", "site-url", "samples"} and report["todo"] == 3
+    assert any("Pages" in reminder for reminder in report["reminders"])
+    settings = (target / "lessons.toml").read_text()
+    settings = settings.replace("https://github.com/OWNER/REPOSITORY", "https://github.com/builders/lessons")
+    (target / "lessons.toml").write_text(settings.replace('url = ""', 'url = "https://builders.github.io/lessons/"'))
+    removed = _run(runner, target, "samples", "--remove")
+    assert removed.exit_code == 0 and removed.output.count("Removed ") == 3, removed.output
+    assert list((target / "lessons").glob("*.md")) == []
+    done = _run(runner, target, "doctor")
+    assert done.exit_code == 0, done.output
+    assert "TODO" not in done.output and "Everything a file can show is set up." in done.output
+
+
+def test_doctor_catches_a_form_that_labels_lesson_and_a_missing_workflow(runner, tmp_path: Path) -> None:
+    target = tmp_path / "kb"
+    assert _init(runner, target, "--no-samples").exit_code == 0
+    form = target / ".github" / "ISSUE_TEMPLATE" / "lesson.yml"
+    form.write_text(form.read_text().replace("- submitted", "- lesson"))
+    workflow = target / ".github" / "workflows" / "issue-to-pr.yml"
+    workflow.write_text(workflow.read_text().replace("label.name == 'lesson'", "label.name == 'accepted'"))
+    (target / ".github" / "workflows" / "review-comment.yml").unlink()
+    result = _run(runner, target, "doctor")
+    assert result.exit_code == 1
+    for expected in ("TODO form-label", "'submitted' only", "TODO workflow-label", "'accepted'", "TODO workflows", "review-comment.yml"):
+        assert expected in result.output, expected
+    # a taxonomy edited without regenerating the form: the form offers old choices
+    assert "TODO issue-form" in result.output  # the label edit above already made it differ from the generated form
+    form.write_text(render_issue_form(find_root(explicit=target).taxonomy))
+    assert "ok   issue-form" in _run(runner, target, "doctor").output
+    taxonomy = target / "lessons" / "taxonomy.yml"
+    taxonomy.write_text(taxonomy.read_text().replace("sectors:\n", 'sectors:\n  beekeeping: "Beekeeping"\n', 1))
+    stale = _run(runner, target, "doctor")
+    assert "TODO issue-form" in stale.output and "lessons issue-form -o .github/ISSUE_TEMPLATE/lesson.yml" in stale.output
+
+
+def test_doctor_on_a_broken_settings_file_exits_3(runner, tmp_path: Path) -> None:
+    target = tmp_path / "kb"
+    assert _init(runner, target, "--no-samples").exit_code == 0
+    (target / "lessons.toml").write_text("[site\n")
+    result = _run(runner, target, "doctor")
+    assert result.exit_code == 3 and "lessons.toml" in result.output
+
+
+def test_samples_lists_without_removing(runner, tmp_path: Path) -> None:
+    target = tmp_path / "kb"
+    assert _init(runner, target).exit_code == 0
+    result = _run(runner, target, "samples")
+    assert result.exit_code == 0 and result.output.count("Sample: ") == 3
+    assert len(list((target / "lessons").glob("*.md"))) == 3
+
+
+def test_taxonomy_without_business_functions_refuses_one_in_a_lesson(runner, tmp_path: Path) -> None:
+    target = tmp_path / "kb"
+    assert _init(runner, target, "--domain", "generic").exit_code == 0
+    lesson = target / "lessons" / "wifi-upgrade-family-hotel.md"
+    lesson.write_text(lesson.read_text().replace("technologies: [wifi-network]", "technologies: [wifi-network]\nbusiness_function: [it]"))
+    result = _run(runner, target, "check", str(lesson))
+    assert result.exit_code == 1 and "the taxonomy has no business functions" in result.output, result.output
