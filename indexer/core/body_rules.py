@@ -6,6 +6,7 @@ import html
 import re
 from collections import Counter
 
+from .prescan import scan_body
 from .reader import RawLesson, Section, code_mask
 from .rules import Collector
 from .vocabulary import EXPECTED_SECTIONS, MIN_BODY_WORDS, headings_for
@@ -43,6 +44,11 @@ def check_body(raw: RawLesson, sections: list[Section], language: str, out: Coll
     words = len(body.split())
     if words < MIN_BODY_WORDS:
         out.add("short-body", f"the body has {words} words; a useful lesson has at least {MIN_BODY_WORDS}", raw.body_line)
+    limits = scan_body(body)
+    for limit in limits:
+        out.add(limit.rule, limit.message, raw.body_line + limit.line)
+    if any(limit.rule == "body-too-large" for limit in limits):
+        return  # the pattern rules below are not worth running over megabytes
     _check_privacy(raw, out)
     _check_html(raw, _mask_code(body), out)
 

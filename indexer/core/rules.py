@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from .vocabulary import ID_MAX, MAX_LESSON_BYTES, MIN_BODY_WORDS
+from .vocabulary import (
+    ID_MAX,
+    MAX_BODY_CHARS,
+    MAX_BRACKET_SCAN,
+    MAX_LESSON_BYTES,
+    MAX_NESTING,
+    MAX_TAG_SCAN,
+    MIN_BODY_WORDS,
+)
 
 Level = Literal["error", "warning"]
 
@@ -55,6 +63,11 @@ RULES: dict[str, tuple[Level, str]] = {
     "raw-html": ("warning", "raw HTML in the body (use Markdown)"),
     "unsafe-html": ("error", "a <script>, <iframe> or similar tag, or an on...= event attribute"),
     "unsafe-link": ("error", "a javascript:, vbscript: or data: link"),
+    "body-too-large": ("error", f"a body over {MAX_BODY_CHARS:,} characters"),
+    "nesting-too-deep": ("error", f"lists or quotes nested more than {MAX_NESTING} levels"),
+    "bracket-run": ("error", f"'[' that never close: rendering would read over {MAX_BRACKET_SCAN:,} characters"),
+    "tag-run": ("error", f"HTML tags never closed with '>': rendering would read over {MAX_TAG_SCAN:,} characters"),
+    "render-failed": ("error", "the body could not be rendered as a web page"),
     "unreadable-folder": ("error", "a folder under lessons/ cannot be read, so its lessons would be missed"),
 }
 READ_RULES = frozenset(READING_RULES)

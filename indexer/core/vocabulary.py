@@ -58,6 +58,11 @@ REGION_MAX = 100
 MAX_LESSON_BYTES = 256 * 1024
 MIN_BODY_WORDS = 120
 MAX_TECHNOLOGIES = 10
+# Bounds on a body that keep Markdown rendering fast and its recursion shallow (core/prescan.py measures them).
+MAX_BODY_CHARS = 100_000  # a long lesson is 20,000; the rest of the file limit is for the front matter and slack
+MAX_NESTING = 16  # list and quote levels on one line: Python-Markdown recurses per level
+MAX_BRACKET_SCAN = 100_000  # characters the link parser reads for all "[" of a body (well under a second)
+MAX_TAG_SCAN = 500_000  # characters the HTML parser reads for all "<tag" openings of a body (well under a second)
 
 
 def is_slug(value: str) -> bool:

@@ -19,7 +19,7 @@ from ..core.rules import Finding
 from ..core.settings import Settings
 from ..errors import ConfigError, SiteBuildFailed, ToolMissing
 from .options import site_options
-from .pages import generate, published
+from .pages import generate, published, render_bodies
 
 GENERATED_DIR = Path("docs") / "generated"  # mkdocs.yml's docs_dir; git-ignored but for .gitkeep
 STATIC_DIR = Path("docs")  # hand-written pages and assets, copied in beside the generated ones
@@ -48,11 +48,18 @@ def prepare(
     out_dir = out_dir or kb.root / GENERATED_DIR
     checked = check_knowledge_base(kb)
     shown = published(checked.lessons)
+    rendered = render_bodies(shown)
+    failed = [
+        Finding(kb.relpath(lesson.path), lesson.body_line + exc.line, 1, "error", exc.rule, exc.message) for lesson, exc in rendered.failed
+    ]
+    shown = [lesson for lesson in shown if lesson.id in rendered.bodies]
     report = SiteReport(
-        lessons=len(shown), left_out=[f for f in checked.findings if f.level == "error"], hidden=len(checked.lessons) - len(shown)
+        lessons=len(shown),
+        left_out=[f for f in checked.findings if f.level == "error"] + failed,
+        hidden=len(checked.lessons) - len(published(checked.lessons)),
     )
     related_ids = related({lesson.id for lesson in shown}) if (related is not None and shown) else {}
-    files = generate(checked.lessons, kb.taxonomy, related_ids, site_options(kb, settings))
+    files = generate(checked.lessons, kb.taxonomy, related_ids, site_options(kb, settings), rendered.bodies)
     files.update(static_files(kb.root / STATIC_DIR, out_dir))
     report.files = len(files)
     report.written, report.removed = sync(out_dir, files)

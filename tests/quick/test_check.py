@@ -63,6 +63,19 @@ CASES: list[tuple[str, str, str | bytes, str, int]] = [
     ("event attribute", "event-one.md", lesson_text(body=BODY_EN + "\n<img src=x onerror=alert(1)>\n"), "unsafe-html", 33),
     ("javascript link", "js-one.md", lesson_text(body=BODY_EN + "\n[click](javascript:alert(1))\n"), "unsafe-link", 33),
     ("encoded javascript link", "js-two.md", lesson_text(body=BODY_EN + "\n[click](jav&#x61;script:alert(1))\n"), "unsafe-link", 33),
+    ("list nested 500 deep", "deep-one.md", lesson_text(body=BODY_EN + "\n" + "- " * 500 + "deep\n"), "nesting-too-deep", 33),
+    (
+        "indented list 40 deep",
+        "deep-two.md",
+        lesson_text(body=BODY_EN + "\n" + "\n".join("    " * i + "- x" for i in range(40))),
+        "nesting-too-deep",
+        49,
+    ),
+    ("quotes 100 deep", "deep-three.md", lesson_text(body=BODY_EN + "\n" + "> " * 100 + "x\n"), "nesting-too-deep", 33),
+    ("bracket run", "brackets-one.md", lesson_text(body=BODY_EN + "\n" + "[" * 4000 + "x" + "](" * 4000), "bracket-run", 33),
+    ("bracket lines", "brackets-two.md", lesson_text(body=BODY_EN + "\n" + "[\n" * 20000), "bracket-run", 33),
+    ("tag run", "tags-one.md", lesson_text(body=BODY_EN + "\n" + "<a " * 16000), "tag-run", 33),
+    ("body too large", "huge-one.md", lesson_text(body=BODY_EN + "\n" + "word " * 25000), "body-too-large", 11),
 ]
 
 
@@ -84,6 +97,7 @@ def test_bad_input_is_reported_with_rule_path_and_line(kb: Path, name: str, cont
 
 def test_every_rule_has_a_case() -> None:
     covered = {c[3] for c in CASES} | {"symlink", "file-too-large", "duplicate-id", "unreadable", "invalid-value", "unreadable-folder"}
+    covered |= {"render-failed"}  # a site rule: tests/quick/test_sitegen.py
     assert covered >= set(RULES)
 
 
