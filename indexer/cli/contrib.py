@@ -10,6 +10,7 @@ import click
 
 from ..errors import UsageError
 from .options import json_option, knowledge_base, model_options, open_search, settings_of
+from .terminal import echo
 
 
 @click.command()
@@ -46,7 +47,7 @@ def review(ctx: click.Context, base: str, fmt: str, output: Path | None, model: 
     text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False) if fmt == "json" else to_markdown(result, settings.site_url)
     if output:
         write_atomic(output, text + "\n")
-    click.echo(text)
+    echo(text)
     ctx.exit(1 if result.errors else 0)
 
 
@@ -91,9 +92,9 @@ def from_issue(ctx: click.Context, source: IO[str], folder: Path | None, as_json
     else:
         click.echo(f"Created {kb.relpath(target)}")
         for note in made.notes:
-            click.echo(f"note: {note}", err=True)
+            echo(f"note: {note}", err=True)
         for finding in report.findings:
-            click.echo(finding.format())
+            echo(finding.format())
     ctx.exit(1 if report.errors else 0)
 
 

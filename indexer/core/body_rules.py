@@ -17,6 +17,9 @@ _PHONE = re.compile(r"(?<![\w.,/-])(?:\+|00|\(0|0)\d[\d ().-]{6,18}\d(?![\w,/-]|
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?=[\s/>])([^>]{0,2000})>?|<!--")
 _EVENT_ATTR = re.compile(r"[\s/\"']on[a-z]+\s*=", re.IGNORECASE)
 _UNSAFE_TAGS = {"script", "iframe", "object", "embed", "frame", "frameset", "base", "meta"}
+# Raw-text elements: everything after one, up to its closing tag, is not Markdown; unclosed, it hides the rest of
+# the body (the sanitiser drops a <style> with its content).
+_RAW_TEXT_TAGS = {"style", "textarea", "title", "xmp", "plaintext", "noscript", "noembed", "noframes", "template"}
 _LINK_TARGETS = re.compile(
     r"\]\(\s*<?([^)\s>]*)"  # [text](target)
     r"|^\s{0,3}\[[^\]]+\]:\s*<?(\S+)"  # [ref]: target
@@ -103,10 +106,11 @@ def _check_html(raw: RawLesson, masked: str, out: Collector) -> None:
     for match in _TAG.finditer(masked) if "<" in masked else ():
         name = (match.group(2) or "").lower()
         where = raw.line_of_offset(match.start())
-        if name in _UNSAFE_TAGS:
+        if name in _UNSAFE_TAGS or name in _RAW_TEXT_TAGS:
             if match.group(1):  # the closing tag of an element already reported
                 continue
-            out.add("unsafe-html", f"<{name}> is not allowed in a lesson", *where)
+            hides = " (the text after it would not be shown)" if name in _RAW_TEXT_TAGS else ""
+            out.add("unsafe-html", f"<{name}> is not allowed in a lesson{hides}", *where)
         elif match.group(3) and _EVENT_ATTR.search(" " + match.group(3)):
             out.add("unsafe-html", f"event attribute (on...=) in <{name}> is not allowed in a lesson", *where)
         elif raw_html_line != where[0]:

@@ -100,7 +100,8 @@ def parse_text(lesson: RawLesson, raw: bytes) -> None:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        lesson.problems.append(Problem("not-utf8", f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})", line, col))
+        message = f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}): save it as UTF-8 (in the editor's 'Save as' or encoding menu)"
+        lesson.problems.append(Problem("not-utf8", message, line, col))
         return
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # CRLF line endings are accepted
     lesson.text = text
@@ -115,7 +116,7 @@ def parse_text(lesson: RawLesson, raw: bytes) -> None:
     lesson.body = "\n".join(lines[end + 1 :])
     lesson.body_line = end + 2
     try:
-        lesson.front = safeyaml.load("\n".join(lines[1:end]))
+        lesson.front = safeyaml.load("\n".join(lines[1:end]), lesson.front_start)
     except safeyaml.YamlProblem as exc:
         lesson.problems.append(Problem(exc.rule, exc.message, exc.line + lesson.front_start, exc.col + 1))
         return

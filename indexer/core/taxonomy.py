@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import TaxonomyError
-from .vocabulary import is_slug
+from .vocabulary import RESERVED_SLUGS, is_slug
 
 SECTIONS = ("sectors", "technologies", "business_functions")
 
@@ -44,6 +44,8 @@ def load_taxonomy(path: Path) -> Taxonomy:
         for slug, value in entries.items():
             if not isinstance(slug, str) or not is_slug(slug):
                 raise TaxonomyError(f"{path}: {section}: '{slug}' is not a kebab-case slug")
+            if slug in RESERVED_SLUGS:
+                raise TaxonomyError(f"{path}: {section}: '{slug}' is the name of a generated page; choose another slug")
             name = value.get("name") if isinstance(value, dict) else value
             names[slug] = str(name) if name else slug
         setattr(taxonomy, section, names)

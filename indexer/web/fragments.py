@@ -9,6 +9,7 @@ import re
 
 import nh3
 
+from ..core.characters import printable
 from ..core.prescan import scan_body
 from ..core.vocabulary import OUTCOME_LABELS
 
@@ -68,8 +69,9 @@ def esc(value: object) -> str:
 
 def meta_text(value: str) -> str:
     """Text for a page's front matter (title, description). Themes print these without escaping, so the
-    characters that could open a tag or leave an attribute are replaced by look-alikes."""
-    return value.replace("<", "‹").replace(">", "›").replace('"', "”")
+    characters that could open a tag or leave an attribute are replaced by look-alikes, and invisible characters
+    (which YAML refuses, so MkDocs would print the front matter as text) are dropped."""
+    return printable(value).replace("<", "‹").replace(">", "›").replace('"', "”")
 
 
 def url_of(md_path: str) -> str:
