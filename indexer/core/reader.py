@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import safeyaml
+from .kb import UnsafeFile, read_regular
 from .vocabulary import MAX_LESSON_BYTES, headings_for
 
 
@@ -74,15 +75,11 @@ class RawLesson:
 def read_lesson(path: Path) -> RawLesson:
     """Read one lesson file; never raises for file content problems."""
     lesson = RawLesson(path=path, id=path.stem)
-    if path.is_symlink():
-        lesson.problems.append(Problem("symlink", "lesson files must not be symbolic links"))
-        return lesson
     try:
-        size = path.stat().st_size
-        if size > MAX_LESSON_BYTES:
-            lesson.problems.append(Problem("file-too-large", f"file is {size // 1024} KiB, the limit is {MAX_LESSON_BYTES // 1024} KiB"))
-            return lesson
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_LESSON_BYTES)
+    except UnsafeFile as exc:
+        lesson.problems.append(Problem(exc.rule, exc.message))
+        return lesson
     except OSError as exc:
         lesson.problems.append(Problem("unreadable", f"cannot read file: {exc.strerror or exc}"))
         return lesson

@@ -21,6 +21,7 @@ Level = Literal["error", "warning"]
 READING_RULES: dict[str, tuple[Level, str]] = {
     "unreadable": ("error", "the file cannot be read"),
     "symlink": ("error", "lesson files must be regular files, not symbolic links"),
+    "not-regular": ("error", "a FIFO, device or socket where a lesson file should be"),
     "file-too-large": ("error", f"the file is over {MAX_LESSON_BYTES // 1024} KiB"),
     "empty-file": ("error", "the file is empty"),
     "not-utf8": ("error", "the file is not UTF-8 text"),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..core.check import check_knowledge_base
 from ..core.files import write_atomic
-from ..core.kb import KnowledgeBase
+from ..core.kb import KnowledgeBase, UnsafeFile, read_regular
 from ..core.rules import Finding
 from ..core.settings import Settings
 from ..errors import ConfigError, SiteBuildFailed, ToolMissing
@@ -71,8 +71,12 @@ def prepare(
     return report
 
 
+STATIC_LIMIT = 50 * 1024 * 1024  # a hand-written page or asset; larger is a mistake, not a page
+
+
 def static_files(static: Path, out_dir: Path) -> dict[str, str | bytes]:
-    """Hand-written pages and assets under docs/ (not the generated folder), by path relative to docs/."""
+    """Hand-written pages and assets under docs/ (not the generated folder), by path relative to docs/. Only regular
+    files inside the knowledge base are copied: a link out of it (to /etc/passwd, say) stops the build by name."""
     files: dict[str, str | bytes] = {}
     if not static.is_dir():
         return files
@@ -84,7 +88,9 @@ def static_files(static: Path, out_dir: Path) -> dict[str, str | bytes]:
             if not name.startswith("."):
                 path = here / name
                 try:
-                    files[path.relative_to(static).as_posix()] = path.read_bytes()
+                    files[path.relative_to(static).as_posix()] = read_regular(path, STATIC_LIMIT, inside=static.parent.resolve())
+                except UnsafeFile as exc:
+                    raise SiteBuildFailed(f"{path}: {exc.message}") from None
                 except OSError as exc:
                     _unreadable(exc)
     return files

@@ -109,7 +109,7 @@ def test_bad_input_is_reported_with_rule_path_and_line(kb: Path, name: str, cont
 
 def test_every_rule_has_a_case() -> None:
     covered = {c[3] for c in CASES} | {"symlink", "file-too-large", "duplicate-id", "unreadable", "invalid-value", "unreadable-folder"}
-    covered |= {"render-failed"}  # a site rule: tests/quick/test_sitegen.py
+    covered |= {"render-failed", "not-regular"}  # tests/quick/test_render_bounds.py, test_hostile_files.py
     assert covered >= set(RULES)
 
 
