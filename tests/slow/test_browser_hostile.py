@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import functools
 import threading
-from http.server import ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests.helpers import BODY_EN, copy_site_kb, lesson_text
-from tests.slow.test_browser import _QuietHandler, browser, page  # noqa: F401  (fixtures shared with the main browser tests)
+from tests.slow.test_browser import browser, page  # noqa: F401  (fixtures shared with the main browser tests)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 CLOBBER_ID = "clobber-headings"
@@ -40,10 +40,15 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def origin(hostile_site: Path):
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(hostile_site)))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, directory=str(hostile_site)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}/"
     httpd.shutdown()
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:  # the test's output is not the place for an access log
+        pass
 
 
 def _search_from_header(tab, query: str) -> list[str]:
