@@ -22,7 +22,7 @@ _UNSAFE_TAGS = {"script", "iframe", "object", "embed", "frame", "frameset", "bas
 _RAW_TEXT_TAGS = {"style", "textarea", "title", "xmp", "plaintext", "noscript", "noembed", "noframes", "template"}
 _LINK_TARGETS = re.compile(
     r"\]\(\s*<?([^)\s>]*)"  # [text](target)
-    r"|^\s{0,3}\[[^\]]+\]:\s*<?(\S+)"  # [ref]: target
+    r"|^\s{0,3}\[[^\]\n]{1,999}\]:\s*<?(\S+)"  # [ref]: target (a label on one line: no rescan to the end per '[')
     r"|=\s*[\"']?\s*([^\"'\s>]+)"  # attribute=target
     r"|<([A-Za-z][A-Za-z0-9+.-]*:[^\s>]*)>",  # <scheme:...> autolink
     re.MULTILINE,
@@ -50,8 +50,8 @@ def check_body(raw: RawLesson, sections: list[Section], language: str, out: Coll
     limits = scan_body(body)
     for limit in limits:
         out.add(limit.rule, limit.message, raw.body_line + limit.line)
-    if any(limit.rule == "body-too-large" for limit in limits):
-        return  # the pattern rules below are not worth running over megabytes
+    if limits:
+        return  # refused already; the pattern rules below are not worth running over hostile text
     _check_privacy(raw, out)
     _check_html(raw, _mask_code(body), out)
 

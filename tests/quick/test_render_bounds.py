@@ -34,9 +34,9 @@ def test_renderer_time_is_linear_in_the_input(name: str) -> None:
 def test_check_reports_each_family_fast_with_its_line(kb: Path, name: str) -> None:
     path = kb / "lessons" / "hostile-one.md"
     path.write_text(lesson_text(body=BODY_EN + "\n" + PATHOLOGICAL[name]))
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a busy machine does not make it flaky
     report = check_knowledge_base(find_root(explicit=kb), [path])
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 1.5  # 4.6 s for '[\n' * 20000 when the link rule rescanned each line
     limits = [f for f in report.findings if f.rule in {"nesting-too-deep", "bracket-run", "tag-run", "body-too-large"}]
     assert limits and all(f.level == "error" for f in limits), [f.format() for f in report.findings]
     assert limits[0].line in (11, 33)  # the body's first line (size) or the line of the hostile text
