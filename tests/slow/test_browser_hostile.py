@@ -93,3 +93,38 @@ def test_no_request_leaves_the_site_origin(page, origin: str) -> None:  # noqa: 
     own = urlsplit(origin).netloc
     outside = [url for url in requests if urlsplit(url).scheme in ("http", "https") and urlsplit(url).netloc != own]
     assert len(requests) > 5 and outside == [], outside
+
+
+@pytest.fixture(scope="module")
+def corpus_origin(tmp_path_factory: pytest.TempPathFactory):
+    """The hostile corpus (tests/hostile/) built into a real site, served locally."""
+    from indexer.core.kb import find_root
+    from indexer.core.settings import Settings
+    from indexer.web.build import build, prepare
+    from tests.hostile import make_kb
+    from tests.hostile.cases import CORPUS
+
+    root = make_kb(tmp_path_factory.mktemp("corpus-site"), {p.name: p.read_bytes() for p in CORPUS.glob("*.md")}, site=True)
+    kb = find_root(explicit=root)
+    prepare(kb, Settings(), related=lambda shown: {})
+    build(kb, "mkdocs")
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, directory=str(root / "site")))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+
+
+def test_no_hostile_payload_runs_in_the_browser(page, corpus_origin: str) -> None:  # noqa: F811
+    from tests.hostile.cases import CASES
+
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    accepted = [case.name for case in CASES if not case.expect]
+    for path in ["", "stats/", "browse/tag/", *(f"lessons/{name}/" for name in accepted)]:
+        response = page.goto(corpus_origin + path)
+        assert response is not None and response.status == 200, path
+        page.mouse.move(10, 10)  # onmouseover payloads need a pointer
+        page.wait_for_timeout(50)
+        assert page.evaluate("typeof window.__pwned") == "undefined", path
+    _search_from_header(page, "script")
+    assert page.evaluate("typeof window.__pwned") == "undefined" and dialogs == []
