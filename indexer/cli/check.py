@@ -37,28 +37,24 @@ def check(ctx: click.Context, paths: tuple[Path, ...], strict: bool, fmt: str) -
       lessons check --format json | jq '.findings[].rule'
     """
     from ..core.check import check_knowledge_base
-    from .terminal import progress_bar
+    from .terminal import echo, echo_json, progress_bar
 
     with progress_bar("Checking lessons") as progress:
         report = check_knowledge_base(knowledge_base(ctx), paths, progress=progress)
     if strict:
         report = report.strict()
     if fmt == "json":
-        click.echo(
-            json.dumps(
-                {
-                    "files": report.files,
-                    "errors": report.errors,
-                    "warnings": report.warnings,
-                    "findings": [f.to_dict() for f in report.findings],
-                },
-                indent=2,
-                ensure_ascii=False,
-            )
+        echo_json(
+            {
+                "files": report.files,
+                "errors": report.errors,
+                "warnings": report.warnings,
+                "findings": [f.to_dict() for f in report.findings],
+            }
         )
     else:
         for finding in report.findings:
-            click.echo(finding.format())
+            echo(finding.format())
         verdict = "FAILED" if report.errors else "OK"
         click.echo(
             f"{verdict}: {report.files} lesson file(s) checked, {report.errors} error(s), {report.warnings} warning(s)",
@@ -108,8 +104,10 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 
     report = check_knowledge_base(knowledge_base(ctx))
     result = compute_stats(report.lessons)
+    from .terminal import echo, echo_json
+
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        echo_json(result.to_dict())
         return
     click.echo(f"{result.total} lessons")
     for facet, rows in result.counts.items():
@@ -117,13 +115,13 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         width = max((len(value) for value, _ in rows), default=0)
         for value, count in rows:
             bar = "#" * max(1, round(30 * count / max(result.total, 1)))
-            click.echo(f"  {value:<{width}}  {count:>5}  {bar}")
+            echo(f"  {value:<{width}}  {count:>5}  {bar}")
     skipped = report.files - len(report.lessons)
     if skipped:
         click.echo(f"\n{skipped} file(s) with errors not counted: run 'lessons check'", err=True)
     for finding in report.findings:
         if finding.rule == "unreadable-folder":
-            click.echo(f"{finding.path}: {finding.message}", err=True)
+            echo(f"{finding.path}: {finding.message}", err=True)
 
 
 COMMANDS = (check, schema, stats)

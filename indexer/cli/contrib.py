@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ..core.kb import KnowledgeBase
 
 from .options import SEARCH_INSTALL, json_option, knowledge_base, model_options, open_search, search_installed, settings_of
+from .terminal import echo
 
 
 @click.command()
@@ -59,7 +60,7 @@ def review(ctx: click.Context, base: str, fmt: str, output: Path | None, model: 
     text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False) if fmt == "json" else to_markdown(result, settings.site_url)
     if output:
         write_atomic(output, text + "\n")
-    click.echo(text)
+    echo(text)
     ctx.exit(1 if result.errors else 0)
 
 
@@ -116,9 +117,9 @@ def from_issue(ctx: click.Context, source: IO[bytes], folder: Path | None, as_js
     else:
         click.echo(f"Created {kb.relpath(target)}")
         for note in made.notes:
-            click.echo(f"note: {note}", err=True)
+            echo(f"note: {note}", err=True)
         for finding in report.findings:
-            click.echo(finding.format())
+            echo(finding.format())
     ctx.exit(1 if report.errors else 0)
 
 

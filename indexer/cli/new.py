@@ -13,6 +13,7 @@ import click
 from ..core.vocabulary import LANGUAGE_PATTERN, OUTCOMES, SIZE_HINT, SIZES, TITLE_MAX, TITLE_MIN
 from ..errors import UsageError
 from .options import knowledge_base, model_options, search_installed, settings_of
+from .terminal import echo
 
 if TYPE_CHECKING:
     from ..contrib.new import NewLesson
@@ -77,7 +78,7 @@ def _show_similar(kb: KnowledgeBase, answers: NewLesson, interactive: bool, mode
         return True
     click.echo("Has anyone tried this already? The most similar existing lessons:", err=True)
     for hit in hits:
-        click.echo(f"  {hit.score:.2f}  {hit.title} [{hit.outcome}]  {hit.path}", err=True)
+        echo(f"  {hit.score:.2f}  {hit.title} [{hit.outcome}]  {hit.path}", err=True)
     if not interactive:
         return True
     return click.confirm("Write your new lesson anyway?", default=True, err=True)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ..core.characters import for_terminal
 from ..errors import EXIT_ENVIRONMENT, LessonsError, UsageError
 
 if TYPE_CHECKING:
@@ -47,10 +48,10 @@ class LessonsGroup(click.Group):
         try:
             return super().invoke(ctx)
         except UsageError as exc:
-            raise click.UsageError(str(exc), self._command_context(ctx)) from None
-        except LessonsError as exc:
+            raise click.UsageError(for_terminal(str(exc)), self._command_context(ctx)) from None
+        except LessonsError as exc:  # messages quote file names and values: no control character reaches the terminal
             failure = EnvironmentFailure if exc.exit_code == EXIT_ENVIRONMENT else click.ClickException
-            raise failure(str(exc)) from None
+            raise failure(for_terminal(str(exc))) from None
         except ModuleNotFoundError as exc:
             # the light install: a command that needs the search stack says which install adds it
             if (exc.name or "").split(".")[0] not in SEARCH_MODULES:

@@ -55,10 +55,12 @@ def index(ctx: click.Context, rebuild: bool, model: str | None, cache_dir: Path 
             f"in {report.seconds:.1f} s."
         )
     if report.left_out:
+        from .terminal import echo
+
         files = sorted({f.path for f in report.left_out})
         click.echo(f"{len(files)} file(s) left out because of errors:", err=True)
         for finding in report.left_out:
-            click.echo(f"  {finding.format()}", err=True)
+            echo(f"  {finding.format()}", err=True)
 
 
 @click.command()
@@ -110,7 +112,7 @@ def search(
       lessons search --batch queries.jsonl > hits.jsonl
     """
     from ..search.evaluate import read_queries
-    from .terminal import format_hits
+    from .terminal import echo, echo_json, format_hits
 
     queries = read_queries(batch, batch.name) if batch else None
     if queries is None and not (query or "").strip():
@@ -121,13 +123,13 @@ def search(
     if queries is not None:
         results = session.search([text for _, text in queries], filters, top)
         for (qid, _), hits in zip(queries, results):
-            click.echo(json.dumps({"query_id": qid, "hits": [{"id": h.id, "score": h.score} for h in hits]}, ensure_ascii=False))
+            echo_json({"query_id": qid, "hits": [{"id": h.id, "score": h.score} for h in hits]}, indent=None)
         return
     [hits] = session.search([(query or "").strip()], filters, top)
     if as_json:
-        click.echo(json.dumps({"query": query, "results": [h.to_dict() for h in hits]}, indent=2, ensure_ascii=False))
+        echo_json({"query": query, "results": [h.to_dict() for h in hits]})
     elif hits:
-        click.echo(format_hits(hits))
+        echo(format_hits(hits))
     else:
         click.echo("No lesson matches these filters.", err=True)
 
@@ -171,17 +173,17 @@ def similar(ctx: click.Context, lesson: str, top: int, as_json: bool, no_refresh
       lessons similar cloud-erp-food-distributor
       lessons similar drafts/my-new-lesson.md --json
     """
-    from .terminal import format_similar
+    from .terminal import echo, echo_json, format_similar
 
     kb = knowledge_base(ctx)
     settings = settings_of(kb)
     target, hits = open_search(kb, settings, model, cache_dir, refresh=not no_refresh).similar(lesson, top)
     if as_json:
-        click.echo(json.dumps({"lesson": target, "similar": [h.to_dict() for h in hits]}, indent=2, ensure_ascii=False))
+        echo_json({"lesson": target, "similar": [h.to_dict() for h in hits]})
     elif hits:
-        click.echo(format_similar(hits))
+        echo(format_similar(hits))
     else:
-        click.echo(f"No lesson is close to {target} (related threshold {settings.related_threshold}).")
+        echo(f"No lesson is close to {target} (related threshold {settings.related_threshold}).")
 
 
 @click.command(name="eval")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -10,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..core.characters import for_terminal
+
 if TYPE_CHECKING:
     from ..search.rank import SearchHit
     from ..search.similar import SimilarHit
@@ -17,8 +21,31 @@ if TYPE_CHECKING:
 OUTCOME_COLOURS = {"success": "green", "partial": "yellow", "failure": "red", "abandoned": "magenta", "ongoing": "cyan"}
 
 
+def echo(text: str, err: bool = False, nl: bool = True) -> None:
+    """Print text that may hold lesson content (titles, paths, messages quoting values): its control and bidi
+    characters are shown as escapes, so a lesson cannot drive the terminal. Every command prints through here."""
+    click.echo(for_terminal(text), err=err, nl=nl)
+
+
+def echo_json(data: Any, indent: int | None = 2) -> None:
+    """Print data as JSON that any parser reads: no NaN or Infinity (they become null), and control and bidi
+    characters written as \\u escapes."""
+    text = json.dumps(_finite(data), indent=indent, ensure_ascii=False, allow_nan=False)
+    click.echo(for_terminal(text, json_string=True))
+
+
+def _finite(data: Any) -> Any:
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: _finite(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(value) for value in data]
+    return data
+
+
 def log(message: str) -> None:
-    click.echo(message, err=True)
+    echo(message, err=True)
 
 
 @contextmanager

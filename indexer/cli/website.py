@@ -35,7 +35,7 @@ def site(ctx: click.Context, engine: str, strict: bool, no_build: bool, model: s
       lessons site --engine zensical
     """
     from ..web.build import build, prepare
-    from .terminal import log
+    from .terminal import echo, log
 
     started = time.perf_counter()
     kb = knowledge_base(ctx)
@@ -43,7 +43,7 @@ def site(ctx: click.Context, engine: str, strict: bool, no_build: bool, model: s
     session = open_search(kb, settings, model, cache_dir, fast_start=False)
     report = prepare(kb, settings, related=session.related, log=log)
     for finding in report.left_out:
-        click.echo(f"{finding.format()} (left out of the site)", err=True)
+        echo(f"{finding.format()} (left out of the site)", err=True)
     if report.left_out and strict:
         raise click.ClickException(f"{len({f.path for f in report.left_out})} lesson file(s) have errors (--strict)")
     if no_build:

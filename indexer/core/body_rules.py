@@ -6,6 +6,7 @@ import html
 import re
 from collections import Counter
 
+from .prescan import scan_body
 from .reader import RawLesson, Section, code_mask
 from .rules import Collector
 from .vocabulary import EXPECTED_SECTIONS, MIN_BODY_WORDS, headings_for
@@ -25,9 +26,12 @@ _REFERENCE_BEFORE = re.compile(
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?=[\s/>])([^>]{0,2000})>?|<!--")
 _EVENT_ATTR = re.compile(r"[\s/\"']on[a-z]+\s*=", re.IGNORECASE)
 _UNSAFE_TAGS = {"script", "iframe", "object", "embed", "frame", "frameset", "base", "meta"}
+# Raw-text elements: everything after one, up to its closing tag, is not Markdown; unclosed, it hides the rest of
+# the body (the sanitiser drops a <style> with its content).
+_RAW_TEXT_TAGS = {"style", "textarea", "title", "xmp", "plaintext", "noscript", "noembed", "noframes", "template"}
 _LINK_TARGETS = re.compile(
     r"\]\(\s*<?([^)\s>]*)"  # [text](target)
-    r"|^\s{0,3}\[[^\]]+\]:\s*<?(\S+)"  # [ref]: target
+    r"|^\s{0,3}\[[^\]\n]{1,999}\]:\s*<?(\S+)"  # [ref]: target (a label on one line: no rescan to the end per '[')
     r"|=\s*[\"']?\s*([^\"'\s>]+)"  # attribute=target
     r"|<([A-Za-z][A-Za-z0-9+.-]*:[^\s>]*)>",  # <scheme:...> autolink
     re.MULTILINE,
@@ -52,6 +56,11 @@ def check_body(raw: RawLesson, sections: list[Section], language: str, out: Coll
     words = len(body.split())
     if words < MIN_BODY_WORDS:
         out.add("short-body", f"the body has {words} words; a useful lesson has at least {MIN_BODY_WORDS}", raw.body_line)
+    limits = scan_body(body)
+    for limit in limits:
+        out.add(limit.rule, limit.message, raw.body_line + limit.line)
+    if limits:
+        return  # refused already; the pattern rules below are not worth running over hostile text
     _check_privacy(raw, out)
     _check_html(raw, _mask_code(body), out)
 
@@ -125,10 +134,11 @@ def _check_html(raw: RawLesson, masked: str, out: Collector) -> None:
     for match in _TAG.finditer(masked) if "<" in masked else ():
         name = (match.group(2) or "").lower()
         where = raw.line_of_offset(match.start())
-        if name in _UNSAFE_TAGS:
+        if name in _UNSAFE_TAGS or name in _RAW_TEXT_TAGS:
             if match.group(1):  # the closing tag of an element already reported
                 continue
-            out.add("unsafe-html", f"<{name}> is not allowed in a lesson", *where)
+            hides = " (the text after it would not be shown)" if name in _RAW_TEXT_TAGS else ""
+            out.add("unsafe-html", f"<{name}> is not allowed in a lesson{hides}", *where)
         elif match.group(3) and _EVENT_ATTR.search(" " + match.group(3)):
             out.add("unsafe-html", f"event attribute (on...=) in <{name}> is not allowed in a lesson", *where)
         elif raw_html_line != where[0]:

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from . import safeyaml
 from .body_rules import check_body
+from .characters import invisible, name_of
 from .choices import suggest
 from .kb import KnowledgeBase, expand_paths, scan_markdown
 from .lesson import Lesson
@@ -158,6 +159,7 @@ def check_file(
     if data is None:
         return out.findings, None, raw
     meta = _check_schema(raw, data, out, today)
+    _check_characters(raw, data, out)
     _check_taxonomy(raw, data, taxonomy, out)
     language = lang if isinstance(lang := data.get("language"), str) else "en"
     sections = split_sections(raw.body, raw.body_line, language)
@@ -201,6 +203,8 @@ def _describe(err: Any) -> tuple[str, str]:
     if rule == "unknown-key":
         return rule, f"unknown key '{name}'{_did_you_mean(str(loc[0]), FIELDS)}; allowed keys are listed by 'lessons schema'"
     message = f"{name}: {err['msg']}"
+    if kind == "string_too_long" and isinstance(err.get("input"), str):
+        message += f" (it has {len(err['input'].strip())}): shorten it"
     if rule == "invalid-choice" and isinstance(err.get("input"), str):
         choices = re.findall(r"'([^']+)'", err["msg"])
         message += _did_you_mean(err["input"], choices)
@@ -224,6 +228,26 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     match = [c for c in options if c.startswith(word) or word.startswith(c)][:1]
     match = match or difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return f"; did you mean '{match[0]}'?" if match else ""
+
+
+_CHARACTER_RULES = {"control": "control-character", "bidi": "bidi-character", "zero-width": "zero-width-character"}
+_CHARACTER_FIXES = {
+    "control": "delete it (it can rewrite a terminal or break the site's pages)",
+    "bidi": "delete it (it makes text read differently from what it says)",
+    "zero-width": "delete it unless the language needs it (it hides inside words)",
+}
+
+
+def _check_characters(raw: RawLesson, data: dict[str, Any], out: Collector) -> None:
+    """Invisible characters in front-matter text, each named, at the line of its value."""
+    for key, value in data.items():
+        items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+        for index, item in items:
+            if not isinstance(item, str):
+                continue
+            loc = (key,) if index is None else (key, index)
+            for kind, char in dict.fromkeys((kind, char) for _, kind, char in invisible(item)):  # each character once
+                out.add(_CHARACTER_RULES[kind], f"{key}: {name_of(char)}: {_CHARACTER_FIXES[kind]}", *_where(raw, loc))
 
 
 def _check_taxonomy(raw: RawLesson, data: dict[str, Any], taxonomy: Taxonomy, out: Collector) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -59,6 +60,51 @@ def scan_markdown(folder: Path | str, with_stats: bool = False) -> Scan:
     return scan
 
 
+class UnsafeFile(Exception):
+    """A path that is not read: a symbolic link (or one leading outside the knowledge base), a FIFO, a device,
+    or a file over the size limit. `rule` is the check rule it becomes."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.rule, self.message = rule, message
+
+
+def read_regular(path: Path | str, limit: int, inside: Path | None = None) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes; raises UnsafeFile otherwise (OSError if unreadable).
+
+    The one place that decides what lessons-kb reads from a knowledge base, for check, index and site alike. Without
+    `inside`, a symbolic link is refused; with it, a link is followed only when it ends inside that folder. A FIFO
+    or a device is refused without blocking (opened non-blocking, then checked on the open file, so it cannot be
+    swapped between the check and the read), and no more than `limit` bytes are ever read."""
+    target = Path(path)
+    if inside is not None:
+        target = target.resolve()
+        if not target.is_relative_to(inside.resolve()):
+            raise UnsafeFile("symlink", "a symbolic link to a file outside the knowledge base: it is not read or published")
+    try:
+        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError as exc:
+        if Path(target).is_symlink():
+            raise UnsafeFile("symlink", "lesson files must be regular files, not symbolic links") from None
+        raise exc
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnsafeFile("not-regular", "not a regular file (a FIFO, device or socket): it is not read")
+        if info.st_size > limit:
+            raise UnsafeFile("file-too-large", f"file is {info.st_size // 1024} KiB, the limit is {limit // 1024} KiB")
+        chunks, left = [], limit + 1
+        while left > 0 and (chunk := os.read(fd, min(left, 1 << 20))):
+            chunks.append(chunk)
+            left -= len(chunk)
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > limit:  # grew since fstat
+        raise UnsafeFile("file-too-large", f"file is over {limit // 1024} KiB, the limit")
+    return data
+
+
 @dataclass
 class KnowledgeBase:
     """A knowledge-base repository: a root folder holding `lessons/`."""
@@ -105,14 +151,24 @@ def find_root(start: Path | None = None, explicit: Path | str | None = None) -> 
         root = Path(explicit).expanduser().resolve()
         if not (root / LESSONS_DIR).is_dir():
             raise KnowledgeBaseNotFound(f"{root} is not a knowledge base: it has no '{LESSONS_DIR}/' folder")
-        return KnowledgeBase(root)
+        return _inside(KnowledgeBase(root))
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / LESSONS_DIR).is_dir():
-            return KnowledgeBase(folder)
+            return _inside(KnowledgeBase(folder))
     raise KnowledgeBaseNotFound(
         f"no knowledge base found at or above {here}: run inside a folder with '{LESSONS_DIR}/', or pass --root (or set LESSONS_ROOT)"
     )
+
+
+def _inside(kb: KnowledgeBase) -> KnowledgeBase:
+    """A `lessons/` that is a link out of the root would make every lesson a file of somewhere else."""
+    real = kb.lessons_dir.resolve()
+    if not real.is_relative_to(kb.root):
+        raise KnowledgeBaseNotFound(
+            f"{kb.lessons_dir} is a symbolic link to {real}, outside the knowledge base: make '{LESSONS_DIR}/' a real folder"
+        )
+    return kb
 
 
 def expand_paths(kb: KnowledgeBase, paths: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:

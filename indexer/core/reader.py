@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import safeyaml
+from .kb import UnsafeFile, read_regular
 from .vocabulary import MAX_LESSON_BYTES, headings_for
 
 
@@ -74,15 +75,11 @@ class RawLesson:
 def read_lesson(path: Path) -> RawLesson:
     """Read one lesson file; never raises for file content problems."""
     lesson = RawLesson(path=path, id=path.stem)
-    if path.is_symlink():
-        lesson.problems.append(Problem("symlink", "lesson files must not be symbolic links"))
-        return lesson
     try:
-        size = path.stat().st_size
-        if size > MAX_LESSON_BYTES:
-            lesson.problems.append(Problem("file-too-large", f"file is {size // 1024} KiB, the limit is {MAX_LESSON_BYTES // 1024} KiB"))
-            return lesson
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_LESSON_BYTES)
+    except UnsafeFile as exc:
+        lesson.problems.append(Problem(exc.rule, exc.message))
+        return lesson
     except OSError as exc:
         lesson.problems.append(Problem("unreadable", f"cannot read file: {exc.strerror or exc}"))
         return lesson
@@ -100,7 +97,8 @@ def parse_text(lesson: RawLesson, raw: bytes) -> None:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        lesson.problems.append(Problem("not-utf8", f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})", line, col))
+        message = f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}): save it as UTF-8 (in the editor's 'Save as' or encoding menu)"
+        lesson.problems.append(Problem("not-utf8", message, line, col))
         return
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # CRLF line endings are accepted
     lesson.text = text
@@ -115,7 +113,7 @@ def parse_text(lesson: RawLesson, raw: bytes) -> None:
     lesson.body = "\n".join(lines[end + 1 :])
     lesson.body_line = end + 2
     try:
-        lesson.front = safeyaml.load("\n".join(lines[1:end]))
+        lesson.front = safeyaml.load("\n".join(lines[1:end]), lesson.front_start)
     except safeyaml.YamlProblem as exc:
         lesson.problems.append(Problem(exc.rule, exc.message, exc.line + lesson.front_start, exc.col + 1))
         return

@@ -13,8 +13,10 @@ from .taxonomy import Taxonomy
 from .vocabulary import (
     COUNTRIES,
     LANGUAGE_PATTERN,
+    LANGUAGES,
     MAX_TECHNOLOGIES,
     REGION_MAX,
+    RESERVED_SLUGS,
     SCHEMA_VERSION,
     SHORT_TEXT_MAX,
     SIZE_HINT,
@@ -66,9 +68,11 @@ def _country(value: Any) -> Any:
 
 
 def _language(value: Any) -> Any:
-    if isinstance(value, str) and not re.match(LANGUAGE_PATTERN, value):
+    if isinstance(value, str) and (not re.match(LANGUAGE_PATTERN, value) or value.split("-")[0].lower() not in LANGUAGES):
         raise PydanticCustomError(
-            "invalid-language", "'{value}' is not a BCP 47 language tag (for example en, es, pt-BR)", {"value": value[:20]}
+            "invalid-language",
+            "'{value}' is not an ISO 639-1 language code, optionally with a region (for example en, es, pt-BR)",
+            {"value": value[:20]},
         )
     return value
 
@@ -80,7 +84,16 @@ def _number(value: Any) -> Any:
     return value
 
 
+def _tag(value: Any) -> Any:
+    if isinstance(value, str) and value in RESERVED_SLUGS:
+        raise PydanticCustomError(
+            "invalid-value", "'{value}' is the name of a generated page (the list of all tags): choose another tag", {"value": value}
+        )
+    return _slug(value)
+
+
 Slug = Annotated[str, BeforeValidator(_slug)]
+Tag = Annotated[str, BeforeValidator(_tag)]
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 Number = Annotated[float, BeforeValidator(_number), Field(ge=0)]
 ShortText = Annotated[str, Field(min_length=1, max_length=SHORT_TEXT_MAX)]
@@ -112,7 +125,7 @@ class FrontMatter(BaseModel):
     duration_months: Number | None = None
     would_do_again: WouldDoAgain | None = None
     products: list[ShortText] = []
-    tags: list[Slug] = []
+    tags: list[Tag] = []
     contributor: Annotated[str | None, Field(max_length=SHORT_TEXT_MAX, description="A name, an organisation or 'anonymous'.")] = None
     status: Status = "published"
     superseded_by: Slug | None = None

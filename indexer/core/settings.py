@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -74,4 +75,19 @@ def load_settings(root: Path) -> Settings:
             setattr(settings, attr, value)
     if not 0.0 <= settings.dense_weight <= 1.0:
         raise ConfigError(f"{path}: [search] dense_weight must be between 0 and 1")
+    _check_addresses(path, settings)
     return settings
+
+
+_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?", re.IGNORECASE)
+_PATH = re.compile(r"[A-Za-z0-9._~%-]+(/[A-Za-z0-9._~%-]+)*/?")
+
+
+def _check_addresses(path: Path, settings: Settings) -> None:
+    """Addresses end up in links on every page: only http(s) URLs and plain paths, so no `javascript:` link."""
+    for key, value in (("url", settings.site_url), ("repo_url", settings.repo_url)):
+        if value and not _URL.fullmatch(value):
+            raise ConfigError(f"{path}: [site] {key} must be an http(s) address such as https://github.com/org/kb, not {value[:80]!r}")
+    edit = settings.edit_uri.strip("/")
+    if edit and (not _PATH.fullmatch(edit) or ".." in edit.split("/")):
+        raise ConfigError(f"{path}: [site] edit_uri must be a path inside the repository such as edit/main, not {settings.edit_uri[:80]!r}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import TaxonomyError
-from .vocabulary import is_slug
+from .vocabulary import RESERVED_SLUGS, is_slug
 
 SECTIONS = ("sectors", "technologies", "business_functions")
 REQUIRED_SECTIONS = ("sectors", "technologies")  # a domain without business functions leaves that section out
@@ -86,6 +86,8 @@ def load_taxonomy(path: Path) -> Taxonomy:
         for slug, value in entries.items():
             if not isinstance(slug, str) or not is_slug(slug):
                 raise TaxonomyError(f"{path}: {section}: '{slug}' is not a kebab-case slug")
+            if slug in RESERVED_SLUGS:
+                raise TaxonomyError(f"{path}: {section}: '{slug}' is the name of a generated page; choose another slug")
             names[slug] = _read_entry(taxonomy, section, slug, value, path)
         setattr(taxonomy, section, names)
     return taxonomy

@@ -113,6 +113,16 @@ REGION_MAX = 100
 MAX_LESSON_BYTES = 256 * 1024
 MIN_BODY_WORDS = 120
 MAX_TECHNOLOGIES = 10
+# Bounds on a body that keep Markdown rendering fast and its recursion shallow (core/prescan.py measures them).
+MAX_BODY_CHARS = 100_000  # a long lesson is 20,000; the rest of the file limit is for the front matter and slack
+MAX_NESTING = 16  # list and quote levels on one line: Python-Markdown recurses per level
+MAX_BRACKET_SCAN = 100_000  # characters the link parser reads for all "[" of a body (well under a second)
+MAX_TAG_SCAN = 500_000  # characters the HTML parser reads for all "<tag" openings of a body (well under a second)
+
+
+# Slugs that name a generated page of their own: `browse/tag/index.md` lists every tag, so a tag called
+# 'index' would replace that page. Tags, sectors and technologies may not take these names.
+RESERVED_SLUGS = frozenset({"index"})
 
 
 def is_slug(value: str) -> bool:
@@ -130,6 +140,16 @@ COUNTRIES = frozenset(
     PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST
     SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS
     XK YE YT ZA ZM ZW""".split()
+)
+
+# ISO 639-1: the 184 two-letter language codes (a lesson's language is one of these, with an optional BCP 47
+# region such as pt-BR). Checked against the iso-codes package's iso_639-2.json.
+LANGUAGES = frozenset(
+    """aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz ee el
+    en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik io is it iu ja
+    jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd
+    ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr ss
+    st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu""".split()
 )
 
 # --- facets: the ways lessons are counted, filtered and browsed ---------------------------------------------

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from ..core.kb import KnowledgeBase, scan_markdown
-from ..core.vocabulary import INDEX_FIELDS
+from ..core.kb import KnowledgeBase, UnsafeFile, read_regular, scan_markdown
+from ..core.vocabulary import INDEX_FIELDS, MAX_LESSON_BYTES
 from ..errors import IndexMissing, IndexProblem
 from . import bm25, store
 from .store import FileRow, SkippedFile
@@ -130,9 +130,9 @@ def is_stale(kb: KnowledgeBase, data: store.IndexData) -> bool:
 
 
 def _digest(path: Path) -> str:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+    try:  # the same refusals as the checker's: a FIFO or a link to /dev/zero is never read
+        return hashlib.sha256(read_regular(path, MAX_LESSON_BYTES)).hexdigest()
+    except (OSError, UnsafeFile):
         return ""
 
 

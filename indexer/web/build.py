@@ -14,12 +14,12 @@ from pathlib import Path
 
 from ..core.check import check_knowledge_base
 from ..core.files import write_atomic
-from ..core.kb import KnowledgeBase
+from ..core.kb import KnowledgeBase, UnsafeFile, read_regular
 from ..core.rules import Finding
 from ..core.settings import Settings
 from ..errors import ConfigError, SiteBuildFailed, ToolMissing
 from .options import site_options
-from .pages import generate, published
+from .pages import generate, published, render_bodies
 
 GENERATED_DIR = Path("docs") / "generated"  # mkdocs.yml's docs_dir; git-ignored but for .gitkeep
 STATIC_DIR = Path("docs")  # hand-written pages and assets, copied in beside the generated ones
@@ -48,11 +48,18 @@ def prepare(
     out_dir = out_dir or kb.root / GENERATED_DIR
     checked = check_knowledge_base(kb)
     shown = published(checked.lessons)
+    rendered = render_bodies(shown)
+    failed = [
+        Finding(kb.relpath(lesson.path), lesson.body_line + exc.line, 1, "error", exc.rule, exc.message) for lesson, exc in rendered.failed
+    ]
+    shown = [lesson for lesson in shown if lesson.id in rendered.bodies]
     report = SiteReport(
-        lessons=len(shown), left_out=[f for f in checked.findings if f.level == "error"], hidden=len(checked.lessons) - len(shown)
+        lessons=len(shown),
+        left_out=[f for f in checked.findings if f.level == "error"] + failed,
+        hidden=len(checked.lessons) - len(published(checked.lessons)),
     )
     related_ids = related({lesson.id for lesson in shown}) if (related is not None and shown) else {}
-    files = generate(checked.lessons, kb.taxonomy, related_ids, site_options(kb, settings))
+    files = generate(checked.lessons, kb.taxonomy, related_ids, site_options(kb, settings), rendered.bodies)
     files.update(static_files(kb.root / STATIC_DIR, out_dir))
     report.files = len(files)
     report.written, report.removed = sync(out_dir, files)
@@ -64,8 +71,12 @@ def prepare(
     return report
 
 
+STATIC_LIMIT = 50 * 1024 * 1024  # a hand-written page or asset; larger is a mistake, not a page
+
+
 def static_files(static: Path, out_dir: Path) -> dict[str, str | bytes]:
-    """Hand-written pages and assets under docs/ (not the generated folder), by path relative to docs/."""
+    """Hand-written pages and assets under docs/ (not the generated folder), by path relative to docs/. Only regular
+    files inside the knowledge base are copied: a link out of it (to /etc/passwd, say) stops the build by name."""
     files: dict[str, str | bytes] = {}
     if not static.is_dir():
         return files
@@ -77,7 +88,9 @@ def static_files(static: Path, out_dir: Path) -> dict[str, str | bytes]:
             if not name.startswith("."):
                 path = here / name
                 try:
-                    files[path.relative_to(static).as_posix()] = path.read_bytes()
+                    files[path.relative_to(static).as_posix()] = read_regular(path, STATIC_LIMIT, inside=static.parent.resolve())
+                except UnsafeFile as exc:
+                    raise SiteBuildFailed(f"{path}: {exc.message}") from None
                 except OSError as exc:
                     _unreadable(exc)
     return files

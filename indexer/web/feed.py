@@ -6,6 +6,8 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
 
+from ..core.characters import for_xml
+
 if TYPE_CHECKING:
     from ..core.lesson import Lesson
     from .options import SiteOptions
@@ -60,20 +62,20 @@ def atom_feed(lessons: list[Lesson], options: SiteOptions) -> bytes:
     ET.register_namespace("", ATOM)
     base = options.site_url.rstrip("/") + "/" if options.site_url else ""
     feed = ET.Element(f"{{{ATOM}}}feed")
-    ET.SubElement(feed, f"{{{ATOM}}}title").text = f"{options.site_name}: latest lessons"
+    ET.SubElement(feed, f"{{{ATOM}}}title").text = for_xml(f"{options.site_name}: latest lessons")
     ET.SubElement(feed, f"{{{ATOM}}}id").text = base + "feed.xml" if base else "urn:lessons-kb:feed"
     ET.SubElement(feed, f"{{{ATOM}}}updated").text = _stamp(max((lesson.meta.date for lesson in lessons), default=options.today))
     ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=base + "feed.xml" if base else "feed.xml")
     ET.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", href=base or "./")
     author = ET.SubElement(feed, f"{{{ATOM}}}author")
-    ET.SubElement(author, f"{{{ATOM}}}name").text = options.site_name
+    ET.SubElement(author, f"{{{ATOM}}}name").text = for_xml(options.site_name)
     for lesson in lessons:
         entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
-        ET.SubElement(entry, f"{{{ATOM}}}title").text = lesson.meta.title
+        ET.SubElement(entry, f"{{{ATOM}}}title").text = for_xml(lesson.meta.title)  # XML forbids most controls
         ET.SubElement(entry, f"{{{ATOM}}}id").text = f"{base}lessons/{lesson.id}/" if base else f"urn:lessons-kb:lesson:{lesson.id}"
         ET.SubElement(entry, f"{{{ATOM}}}updated").text = _stamp(lesson.meta.date)
         ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=f"{base}lessons/{lesson.id}/")
-        ET.SubElement(entry, f"{{{ATOM}}}summary").text = lesson.meta.summary
+        ET.SubElement(entry, f"{{{ATOM}}}summary").text = for_xml(lesson.meta.summary)
         for tech in lesson.meta.technologies:
             ET.SubElement(entry, f"{{{ATOM}}}category", term=tech)
     # The stylesheet instruction makes a browser show the feed as a readable page; feed readers ignore it.

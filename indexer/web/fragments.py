@@ -9,7 +9,13 @@ import re
 
 import nh3
 
+from ..core.characters import printable
+from ..core.prescan import scan_body
 from ..core.vocabulary import OUTCOME_LABELS, translate
+
+# Every id in a lesson body starts with this, so no heading can take the name of a global the theme's script
+# reads (`## __config`, `## search`, `## location`: an element id becomes a property of window).
+BODY_ID_PREFIX = "lesson-"
 
 ALLOWED_TAGS = {
     "p",
@@ -63,8 +69,9 @@ def esc(value: object) -> str:
 
 def meta_text(value: str) -> str:
     """Text for a page's front matter (title, description). Themes print these without escaping, so the
-    characters that could open a tag or leave an attribute are replaced by look-alikes."""
-    return value.replace("<", "‹").replace(">", "›").replace('"', "”")
+    characters that could open a tag or leave an attribute are replaced by look-alikes, and invisible characters
+    (which YAML refuses, so MkDocs would print the front matter as text) are dropped."""
+    return printable(value).replace("<", "‹").replace(">", "›").replace('"', "”")
 
 
 def url_of(md_path: str) -> str:
@@ -87,11 +94,30 @@ def href(from_md: str, to_path: str) -> str:
     return "./" if rel == "." else rel
 
 
+class RenderFailed(Exception):
+    """A body the site does not render: the rule it breaks, what to do, and the 0-based line in the body."""
+
+    def __init__(self, rule: str, message: str, line: int = 0) -> None:
+        super().__init__(message)
+        self.rule, self.message, self.line = rule, message, line
+
+
 def render_body(markdown_text: str) -> str:
-    """A lesson body as safe HTML: Markdown rendered, then cleaned by nh3 to the allow-list."""
+    """A lesson body as safe HTML: Markdown rendered, then cleaned by nh3 to the allow-list.
+
+    Raises RenderFailed for a body past the pre-scan's bounds (the same bounds `lessons check` reports) and for
+    any failure of the renderer, so one lesson can never stop a build."""
+    limits = scan_body(markdown_text)
+    if limits:
+        raise RenderFailed(limits[0].rule, limits[0].message, limits[0].line)
     import markdown
 
-    rendered = markdown.markdown(markdown_text, extensions=["tables", "fenced_code", "sane_lists", "toc"], output_format="html")
+    try:
+        rendered = markdown.markdown(markdown_text, extensions=["tables", "fenced_code", "sane_lists", "toc"], output_format="html")
+    except RecursionError:
+        raise RenderFailed("render-failed", "the body is nested too deeply to render: flatten its lists and quotes") from None
+    except Exception as exc:  # a bug of the renderer on odd input must cost one lesson, not the build
+        raise RenderFailed("render-failed", f"the Markdown renderer failed ({type(exc).__name__}): simplify the body") from None
     return nh3.clean(
         rendered,
         tags=ALLOWED_TAGS,
@@ -99,7 +125,16 @@ def render_body(markdown_text: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
+        id_prefix=BODY_ID_PREFIX,
+        attribute_filter=_same_page_link,
     )
+
+
+def _same_page_link(tag: str, attribute: str, value: str) -> str:
+    """Links to a heading of the same body follow its id's prefix."""
+    if attribute == "href" and value.startswith("#") and not value.startswith("#" + BODY_ID_PREFIX):
+        return "#" + BODY_ID_PREFIX + value[1:]
+    return value
 
 
 def badge(outcome: str, link: str | None = None, language: str = "en") -> str:

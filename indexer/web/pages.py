@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from ..core.countries import country_name
 from ..core.lesson import Lesson
@@ -25,7 +26,7 @@ from ..core.vocabulary import (
 )
 from .charts import bar_chart, stacked_chart
 from .feed import FEED_XSL, STYLESHEET, atom_feed
-from .fragments import badge, esc, href, meta_text, money, number, one_line, render_body
+from .fragments import RenderFailed, badge, esc, href, meta_text, money, number, one_line, render_body
 from .options import SiteOptions
 
 
@@ -34,16 +35,44 @@ def published(lessons: list[Lesson]) -> list[Lesson]:
     return [lesson for lesson in lessons if lesson.meta.status in PUBLISHED_STATUSES]
 
 
-def generate(lessons: list[Lesson], taxonomy: Taxonomy, related: dict[str, list[str]], options: SiteOptions) -> dict[str, str | bytes]:
-    """Every generated file of the site: path inside the docs folder -> content."""
-    shown = sorted(published(lessons), key=lambda lesson: (-lesson.meta.date.toordinal(), lesson.id))
+@dataclass
+class RenderedBodies:
+    """Lesson bodies as HTML by lesson id, and the lessons whose body could not be rendered (left out of the site)."""
+
+    bodies: dict[str, str] = field(default_factory=dict)
+    failed: list[tuple[Lesson, RenderFailed]] = field(default_factory=list)
+
+
+def render_bodies(lessons: list[Lesson]) -> RenderedBodies:
+    """Render each lesson's body on its own, so a body that cannot be rendered costs only its own lesson."""
+    out = RenderedBodies()
+    for lesson in lessons:
+        try:
+            out.bodies[lesson.id] = render_body(lesson.body)
+        except RenderFailed as exc:
+            out.failed.append((lesson, exc))
+    return out
+
+
+def generate(
+    lessons: list[Lesson],
+    taxonomy: Taxonomy,
+    related: dict[str, list[str]],
+    options: SiteOptions,
+    bodies: Mapping[str, str] | None = None,
+) -> dict[str, str | bytes]:
+    """Every generated file of the site: path inside the docs folder -> content. `bodies` are the rendered bodies
+    (from `render_bodies`, whose caller reports the failures); a lesson without one is left out everywhere."""
+    if bodies is None:
+        bodies = render_bodies(published(lessons)).bodies
+    shown = sorted((x for x in published(lessons) if x.id in bodies), key=lambda lesson: (-lesson.meta.date.toordinal(), lesson.id))
     by_id = {lesson.id: lesson for lesson in shown}
     names = _namer(taxonomy)
     files: dict[str, str | bytes] = {}
     full_text = len(shown) <= options.full_text_limit
     for lesson in shown:
         links = [by_id[r] for r in related.get(lesson.id, []) if r in by_id]
-        files[f"lessons/{lesson.id}.md"] = lesson_page(lesson, links, by_id, names, options, full_text)
+        files[f"lessons/{lesson.id}.md"] = lesson_page(lesson, bodies[lesson.id], links, by_id, names, options, full_text)
     groups = {facet: _group(shown, facet) for facet in BROWSE_FACETS}
     files["browse/index.md"] = browse_index(groups, names)
     for facet, values in groups.items():
@@ -120,7 +149,13 @@ def lesson_list(page: str, lessons: list[Lesson], names: Namer) -> str:
 
 
 def lesson_page(
-    lesson: Lesson, related: list[Lesson], by_id: dict[str, Lesson], names: Namer, options: SiteOptions, full_text: bool
+    lesson: Lesson,
+    body: str,
+    related: list[Lesson],
+    by_id: dict[str, Lesson],
+    names: Namer,
+    options: SiteOptions,
+    full_text: bool,
 ) -> str:
     """One lesson: banners, metadata card, sanitised body, related lessons, edit and contribute links."""
     page = f"lessons/{lesson.id}.md"
@@ -142,7 +177,7 @@ def lesson_page(
         ]
     parts += [_card(page, lesson, names), "", f'<p class="lesson-summary-lead">{esc(meta.summary)}</p>', ""]
     exclude = "" if full_text else " data-search-exclude"
-    parts += [f'<div class="lesson-body" lang="{esc(meta.language)}"{exclude}>', render_body(lesson.body), "</div>", ""]
+    parts += [f'<div class="lesson-body" lang="{esc(meta.language)}"{exclude}>', body, "</div>", ""]
     language = meta.language
     parts += [f'<h2 id="related-lessons">{esc(translate("Related lessons", language))}</h2>', ""]
     parts += [lesson_list(page, related, names) if related else f"<p>{esc(translate('No related lesson yet.', language))}</p>", ""]

@@ -63,6 +63,31 @@ CASES: list[tuple[str, str, str | bytes, str, int]] = [
     ("event attribute", "event-one.md", lesson_text(body=BODY_EN + "\n<img src=x onerror=alert(1)>\n"), "unsafe-html", 33),
     ("javascript link", "js-one.md", lesson_text(body=BODY_EN + "\n[click](javascript:alert(1))\n"), "unsafe-link", 33),
     ("encoded javascript link", "js-two.md", lesson_text(body=BODY_EN + "\n[click](jav&#x61;script:alert(1))\n"), "unsafe-link", 33),
+    ("list nested 500 deep", "deep-one.md", lesson_text(body=BODY_EN + "\n" + "- " * 500 + "deep\n"), "nesting-too-deep", 33),
+    (
+        "indented list 40 deep",
+        "deep-two.md",
+        lesson_text(body=BODY_EN + "\n" + "\n".join("    " * i + "- x" for i in range(40))),
+        "nesting-too-deep",
+        49,
+    ),
+    ("quotes 100 deep", "deep-three.md", lesson_text(body=BODY_EN + "\n" + "> " * 100 + "x\n"), "nesting-too-deep", 33),
+    ("bracket run", "brackets-one.md", lesson_text(body=BODY_EN + "\n" + "[" * 4000 + "x" + "](" * 4000), "bracket-run", 33),
+    ("bracket lines", "brackets-two.md", lesson_text(body=BODY_EN + "\n" + "[\n" * 20000), "bracket-run", 33),
+    ("tag run", "tags-one.md", lesson_text(body=BODY_EN + "\n" + "<a " * 16000), "tag-run", 33),
+    ("body too large", "huge-one.md", lesson_text(body=BODY_EN + "\n" + "word " * 25000), "body-too-large", 11),
+    ("escape in title", "esc-one.md", lesson_text(title='"\\e]0;PWNED\\a\\e[2J Moving our invoices"'), "control-character", 2),
+    ("raw DELETE in title", "del-one.md", lesson_text(title='"Moving our\x7f invoices online"'), "control-character", 2),
+    ("bidi override in title", "bidi-one.md", lesson_text(title='"Moving our \\u202einvoices online"'), "bidi-character", 2),
+    ("zero width in product", "zw-one.md", lesson_text(products='["Fac\\u200btura"]'), "zero-width-character", 10),
+    ("duplicate key", "dupkey-one.md", lesson_text().replace("sample: true", "sample: true\noutcome: failure"), "yaml-duplicate-key", 10),
+    ("set tag", "set-one.md", lesson_text(tags="!!set {a, b}"), "yaml-unsafe", 10),
+    ("binary tag", "binary-one.md", lesson_text(products="[!!binary aGVsbG8=]"), "yaml-unsafe", 10),
+    ("infinite cost", "inf-one.md", lesson_text(cost_eur=".inf"), "yaml-non-finite", 10),
+    ("not-a-number effort", "nan-one.md", lesson_text(effort_person_days=".NaN"), "yaml-non-finite", 10),
+    ("tag named like a page", "tagindex-one.md", lesson_text(tags="[index]"), "invalid-value", 10),
+    ("unclosed style", "style-one.md", lesson_text(body=BODY_EN + "\n<style>\nthe rest\n"), "unsafe-html", 33),
+    ("language not ISO 639-1", "lang-two.md", lesson_text(language="xx"), "invalid-language", 10),
 ]
 
 
@@ -84,6 +109,7 @@ def test_bad_input_is_reported_with_rule_path_and_line(kb: Path, name: str, cont
 
 def test_every_rule_has_a_case() -> None:
     covered = {c[3] for c in CASES} | {"symlink", "file-too-large", "duplicate-id", "unreadable", "invalid-value", "unreadable-folder"}
+    covered |= {"render-failed", "not-regular"}  # tests/quick/test_render_bounds.py, test_hostile_files.py
     assert covered >= set(RULES)
 
 
@@ -284,3 +310,28 @@ def test_a_title_of_the_wrong_length_says_its_length(kb: Path, title: str, lengt
     _, report = _check(kb, "length-one.md", lesson_text(title=f'"{title}"'))
     [finding] = [f for f in report.findings if f.rule == "invalid-length"]
     assert finding.message.endswith(f"(it has {length})") and finding.line == 2, finding.format()
+
+
+@pytest.mark.parametrize(
+    ("content", "rule", "line", "words"),
+    [
+        (lesson_text(title="Cloud ERP: what went wrong for us"), "yaml-syntax", 2, 'put the value in quotes, for example title: "'),
+        (lesson_text(title='"' + "A very long title " * 8 + '"'), "invalid-length", 2, "at most 120 characters (it has 143)"),
+        (lesson_text(title='"Café invoices moved online"').encode("latin-1"), "not-utf8", 2, "save it as UTF-8"),
+        (lesson_text(date="2026-02-30"), "invalid-date", 4, "'2026-02-30' is not a real calendar date"),
+        (lesson_text(language="xx"), "invalid-language", 10, "'xx' is not an ISO 639-1 language code"),
+        (lesson_text(title='"Moving our \\u202einvoices online"'), "bidi-character", 2, "U+202E RIGHT-TO-LEFT OVERRIDE"),
+        (lesson_text(title='"Moving \\e]0;PWNED\\a invoices"'), "control-character", 2, "U+001B ESCAPE"),
+        (lesson_text().replace("sample: true", "sample: true\noutcome: failure"), "yaml-duplicate-key", 10, "first on line 8"),
+    ],
+    ids=["colon in title", "long title", "latin-1", "impossible date", "language", "bidi", "escape", "duplicate key"],
+)
+def test_messages_say_how_to_fix_on_the_right_line(kb: Path, content: str | bytes, rule: str, line: int, words: str) -> None:
+    _, report = _check(kb, "message-one.md", content)
+    hits = [f for f in report.findings if f.rule == rule]
+    assert hits and hits[0].line == line and words in hits[0].message, [f.format() for f in report.findings]
+
+
+def test_a_regional_language_tag_is_accepted(kb: Path) -> None:
+    _, report = _check(kb, "regional-one.md", lesson_text(language="pt-BR"))
+    assert not [f for f in report.findings if f.rule == "invalid-language"]

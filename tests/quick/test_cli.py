@@ -107,6 +107,11 @@ def test_missing_taxonomy_is_an_environment_error(tmp_path: Path, runner) -> Non
         ("[search\n", "invalid TOML"),
         ("[serach]\n", "unknown section [serach]"),
         ("[search]\ndense_weight = 'high'\n", "dense_weight must be a float"),
+        ('[site]\nrepo_url = "javascript:alert(document.domain)//"\n', "[site] repo_url must be an http(s) address"),
+        ('[site]\nurl = "data:text/html,<script>x</script>"\n', "[site] url must be an http(s) address"),
+        ('[site]\nrepo_url = "https://example.org/\\"onmouseover=x"\n', "[site] repo_url must be an http(s) address"),
+        ('[site]\nedit_uri = "javascript:alert(1)"\n', "[site] edit_uri must be a path"),
+        ('[site]\nedit_uri = "../../evil"\n', "[site] edit_uri must be a path"),
     ],
 )
 def test_a_broken_lessons_toml_is_an_environment_error(kb: Path, runner, content: str, message: str) -> None:
@@ -114,6 +119,20 @@ def test_a_broken_lessons_toml_is_an_environment_error(kb: Path, runner, content
     result = runner.invoke(main, ["--root", str(kb), "search", "anything", "--no-refresh"])
     assert result.exit_code == 3, result.output
     assert message in result.output and "lessons.toml" in result.output and "Traceback" not in result.output
+
+
+def test_valid_site_addresses_are_accepted(kb: Path) -> None:
+    from indexer.core.settings import load_settings
+
+    (kb / "lessons.toml").write_text(
+        '[site]\nurl = "https://kb.example.org/"\nrepo_url = "http://git.example.org:8080/org/kb"\nedit_uri = "-/edit/main/"\n'
+    )
+    settings = load_settings(kb)
+    assert (settings.site_url, settings.repo_url, settings.edit_uri) == (
+        "https://kb.example.org/",
+        "http://git.example.org:8080/org/kb",
+        "-/edit/main/",
+    )
 
 
 def test_git_missing_is_an_environment_error(kb: Path, runner) -> None:

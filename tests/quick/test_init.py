@@ -146,3 +146,10 @@ def test_taxonomy_without_business_functions_refuses_one_in_a_lesson(runner, tmp
     lesson.write_text(lesson.read_text().replace("technologies: [wifi-network]", "technologies: [wifi-network]\nbusiness_function: [it]"))
     result = _run(runner, target, "check", str(lesson))
     assert result.exit_code == 1 and "the taxonomy has no business functions" in result.output, result.output
+
+
+@pytest.mark.parametrize("path", [REPO / "mkdocs.yml", REPO / "indexer" / "starter" / "files" / "mkdocs.yml"])
+def test_site_configurations_load_no_web_fonts(path: Path) -> None:
+    # Material's default fetches Google Fonts: every visitor's address would go to a third party
+    config = yaml.safe_load(path.read_text(encoding="utf-8").replace("!!python/name:", ""))
+    assert config["theme"]["font"] is False
