@@ -43,6 +43,8 @@ def index(ctx: click.Context, rebuild: bool, model: str | None, cache_dir: Path 
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
         return
+    for repair in report.repaired:
+        click.echo(f"Repaired the damaged index: {repair}.", err=True)
     if report.up_to_date:
         click.echo(f"Index is up to date: {report.lessons} lessons, {report.passages} passages.")
     else:
@@ -123,7 +125,8 @@ def search(
         return
     [hits] = session.search([(query or "").strip()], filters, top)
     if as_json:
-        click.echo(json.dumps({"query": query, "results": [h.to_dict() for h in hits]}, indent=2, ensure_ascii=False))
+        payload = {"query": query, "index_updating": session.updating, "results": [h.to_dict() for h in hits]}
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     elif hits:
         click.echo(format_hits(hits))
     else:
