@@ -67,6 +67,10 @@ class IndexMissing(IndexProblem):
     """There is no index yet."""
 
 
+class IndexOutdated(IndexProblem):
+    """The index was written by an older version of lessons; `lessons index` updates it, keeping its vectors."""
+
+
 class IndexDamaged(IndexProblem):
     """An index file does not match its recorded checksum or cannot be read; `lessons index` repairs it."""
 

@@ -6,18 +6,20 @@ little embedding as it allows:
 - damaged lesson vectors (lessons.faiss): recomputed from the passage vectors;
 - any other damaged file (texts, records, keyword arrays, lists): every lesson is read again from its file,
   and each passage whose text already has an intact vector keeps it;
-- a damaged manifest or CURRENT: the newest other generation that verifies is the starting point.
+- a damaged manifest or CURRENT: the newest other generation that verifies is the starting point;
+- an index written by the previous format (no checksums): rebuilt from the files, keeping its unit-length vectors.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import IndexDamaged, IndexMissing, IndexProblem
+from ..errors import IndexDamaged, IndexMissing, IndexOutdated, IndexProblem
 from . import integrity, store
 
 Log = Callable[[str], None]
@@ -34,6 +36,8 @@ def open_previous(root: Path, identity: dict[str, Any], log: Log | None) -> stor
         return None
     except IndexDamaged as exc:
         return _other_generation(root, identity, str(exc))
+    except IndexOutdated:
+        return _upgrade(folder, identity)
     except IndexProblem as exc:
         if log:
             log(f"The existing index cannot be reused ({exc}); building a new one.")
@@ -64,7 +68,7 @@ def _with_bad_vectors(folder: Path, manifest: dict[str, Any], damage: integrity.
     return data
 
 
-def _vectors_only(folder: Path, manifest: dict[str, Any], damage: integrity.Damage) -> store.IndexData | None:
+def _vectors_only(folder: Path, manifest: dict[str, Any], damage: integrity.Damage, what: str = "damaged") -> store.IndexData | None:
     """Only the intact passage vectors and their text hashes, to rebuild everything else from the lesson files."""
     if "passage_hash.npy" in damage.files:
         return None
@@ -73,14 +77,25 @@ def _vectors_only(folder: Path, manifest: dict[str, Any], damage: integrity.Dama
         matrix, bad = _saved_vectors(folder, manifest, damage)
         if hashes.shape != (len(matrix),):
             return None
-    except (OSError, ValueError):
+    except (OSError, ValueError, RuntimeError, IndexProblem):  # numpy and faiss on files that are not what they claim
         return None
     data = store.IndexData.empty(matrix.shape[1])
     data.passage_hash, data.matrix, data.bad_vectors = hashes, matrix, bad
     data.repairs.append(
-        f"{', '.join(damage.files)}: damaged; rebuilt from the lesson files, keeping the {int((~bad).sum())} intact passage vectors"
+        f"{', '.join(damage.files)}: {what}; rebuilt from the lesson files, keeping the {int((~bad).sum())} intact passage vectors"
     )
     return data
+
+
+def _upgrade(folder: Path, identity: dict[str, Any]) -> store.IndexData | None:
+    """An index of format 2 (no checksums) as the vectors it holds, so that updating it embeds nothing again."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        store.check_model(manifest, identity)
+        manifest["counts"]["passages"] = int(np.load(folder / "passage_hash.npy", mmap_mode="r").shape[0])
+    except (IndexProblem, OSError, ValueError, KeyError, TypeError):
+        return None
+    return _vectors_only(folder, manifest, integrity.Damage([folder.name]), "written by an older version, without checksums")
 
 
 def _saved_vectors(folder: Path, manifest: dict[str, Any], damage: integrity.Damage) -> tuple[np.ndarray, np.ndarray]:
@@ -89,7 +104,9 @@ def _saved_vectors(folder: Path, manifest: dict[str, Any], damage: integrity.Dam
     path = folder / integrity.VECTORS
     bad = np.zeros(rows, dtype=bool)
     if integrity.VECTORS not in damage.files:
-        return store.flat_index_matrix(path, dim), bad
+        matrix = store.flat_index_matrix(path, dim)
+        norms = np.einsum("ij,ij->i", matrix, matrix)
+        return matrix, ~np.isfinite(norms) | (np.abs(norms - 1.0) > 1e-3)  # never carry over a vector of the wrong length
     if path.is_file() and path.stat().st_size == integrity.FLAT_HEADER + 4 * rows * dim:
         matrix = np.fromfile(path, dtype="<f4", count=rows * dim, offset=integrity.FLAT_HEADER).reshape(rows, dim)
         for block in damage.bad_blocks:

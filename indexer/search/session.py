@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.kb import KnowledgeBase
 from ..core.settings import Settings
-from ..errors import IndexLocked, IndexMissing, IndexProblem, ModelError, UsageError
+from ..errors import IndexLocked, IndexMissing, IndexOutdated, IndexProblem, ModelError, UsageError
 from . import build, store
 
 if TYPE_CHECKING:
@@ -126,10 +126,13 @@ class SearchSession:
         root = store.index_root(self.kb.index_dir)
         try:
             data = store.load(root, expect_model=identity)
-        except IndexMissing:
+        except (IndexMissing, IndexOutdated) as exc:
             if not self.options.refresh:
                 raise
-            self.log("No index yet: building it now (this happens once).")
+            missing = isinstance(exc, IndexMissing)
+            self.log(
+                "No index yet: building it now (this happens once)." if missing else "The index is from an older version: updating it."
+            )
             self.update(wait=FIRST_BUILD_WAIT)  # another process may be building it: there is nothing older to answer from
             data = store.load(root, expect_model=identity)
         else:

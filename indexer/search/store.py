@@ -29,7 +29,7 @@ import numpy as np
 from .. import __version__
 from ..core.files import write_atomic
 from ..core.vocabulary import INDEX_FIELDS, SCHEMA_VERSION
-from ..errors import IndexDamaged, IndexFolderBlocked, IndexLocked, IndexMissing, IndexProblem
+from ..errors import IndexDamaged, IndexFolderBlocked, IndexLocked, IndexMissing, IndexOutdated, IndexProblem
 from . import integrity
 from .bm25 import KeywordIndex
 
@@ -276,7 +276,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     found = manifest.get("format") if isinstance(manifest, dict) else None
     if found != FORMAT:
         if isinstance(found, int) and found < FORMAT:
-            raise IndexProblem(f"{folder} was written by an older version of lessons (format {found}); run 'lessons index' to update it")
+            raise IndexOutdated(f"{folder} was written by an older version of lessons (format {found}); run 'lessons index' to update it")
         raise IndexProblem(f"{folder} was written by another version of lessons (format {found}, this tool reads {FORMAT}); {REBUILD_HINT}")
     if manifest.get("self_sha256") != integrity.manifest_digest(manifest):
         raise damaged(folder, "manifest.json does not match its checksum")

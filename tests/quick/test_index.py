@@ -182,7 +182,7 @@ def test_damaged_index_gives_a_rebuild_hint(kb_with_lessons: Path, damage: str) 
         path.write_bytes(path.read_bytes()[:-8])
     else:
         (folder / "facets.json").write_text("[" + " " * (len((folder / "facets.json").read_text()) - 1))
-    with pytest.raises(IndexProblem, match="the index is damaged.*run 'lessons index' to repair it"):
+    with pytest.raises(IndexProblem, match=r"the index is damaged.*run 'lessons index' to repair it"):
         _load(kb_with_lessons)
     # the index command itself recovers (tests/quick/test_integrity.py checks how little it embeds again)
     report = _refresh(kb_with_lessons)

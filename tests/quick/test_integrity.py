@@ -3,6 +3,7 @@ what it must (library level, with the small fake embedder)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 from indexer.core.kb import find_root
-from indexer.errors import IndexDamaged, IndexFolderBlocked
+from indexer.errors import IndexDamaged, IndexFolderBlocked, IndexOutdated
 from indexer.search import build, integrity, rank, store
 from tests.helpers import FAKE_IDENTITY, FakeEmbedder, topic_lesson
 
@@ -142,7 +143,7 @@ def test_a_copied_index_is_verified_once_and_then_trusted_by_fingerprint(indexed
     assert set(stamp) == set(store.read_manifest(folder)["checksums"])
     assert stamp["lessons.jsonl"] == integrity.fingerprint(folder / "lessons.jsonl")
     flip(folder / "lessons.jsonl")
-    with pytest.raises(IndexDamaged, match="lessons.jsonl"):
+    with pytest.raises(IndexDamaged, match=r"lessons\.jsonl"):
         store.load(copy, FAKE_IDENTITY)
 
 
@@ -156,3 +157,18 @@ def test_a_file_at_the_index_folder_or_a_folder_at_the_lock_is_named_with_its_fi
         _refresh(kb)
     with pytest.raises(IndexFolderBlocked, match=r"\.lessons/lock is a folder"):
         store.load(_root(kb), FAKE_IDENTITY)
+
+
+def test_an_index_of_the_previous_format_is_updated_without_embedding_again(indexed: Path) -> None:
+    expected = _answers(indexed)
+    folder = store.current_generation(_root(indexed))
+    manifest = store.read_manifest(folder)
+    for key in ("checksums", "vector_blocks", "fingerprints", "self_sha256"):
+        del manifest[key]
+    (folder / "manifest.json").write_text(json.dumps(manifest | {"format": 2}))
+    with pytest.raises(IndexOutdated, match=r"older version of lessons.*run 'lessons index' to update it"):
+        store.load(_root(indexed), FAKE_IDENTITY)
+    embedder = FakeEmbedder()
+    report = _refresh(indexed, embedder)
+    assert "written by an older version" in report.repaired[0] and embedder.calls == []
+    assert _answers(indexed) == expected
