@@ -31,6 +31,8 @@ def index(ctx: click.Context, rebuild: bool, model: str | None, cache_dir: Path 
 
     Lessons with errors are left out (run 'lessons check' to see why). The new index is written
     beside the old one and swapped in at the end, so an interrupted run leaves the old one usable.
+    Every index file is checked against its checksum; damage is repaired (and reported) without
+    --rebuild, embedding again only the passages whose vectors were damaged.
 
     \b
     Examples:

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..core.kb import KnowledgeBase, scan_markdown
 from ..core.vocabulary import INDEX_FIELDS
-from . import bm25, repair, store
+from . import bm25, lock, repair, store
 from .store import FileRow, SkippedFile
 
 if TYPE_CHECKING:
@@ -154,7 +154,7 @@ def refresh(
     """Bring the index up to date with the lesson files (all of it with `rebuild`), verifying the previous index
     and repairing what is damaged. `announce` is logged once the writer lock is held."""
     started = time.perf_counter()
-    with store.writer_lock(kb.index_dir, wait=wait):
+    with lock.writer_lock(kb.index_dir, wait=wait):
         if announce and log:
             log(announce)
         old = None if rebuild else repair.open_previous(store.index_root(kb.index_dir), identity, log)

@@ -22,7 +22,7 @@ import numpy as np
 from ..core.files import write_atomic
 
 BLOCK_ROWS = 1024  # passage vectors per checksum block: repair re-embeds only the passages of damaged blocks
-FLAT_HEADER = 45  # bytes before the vectors in a FAISS IndexFlatIP file (see store.flat_index_matrix)
+FLAT_HEADER = 45  # bytes before the vectors in a FAISS IndexFlatIP file (see flat.flat_index_matrix)
 VECTORS = "passages.faiss"
 STAMP = "verified.json"  # fingerprints of files verified by hashing after they were written (copied, restored)
 

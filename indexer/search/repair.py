@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import IndexDamaged, IndexMissing, IndexOutdated, IndexProblem
 from . import integrity, store
+from .flat import flat_index_matrix
 
 Log = Callable[[str], None]
 VECTOR_FILES = {integrity.VECTORS, "lessons.faiss"}
@@ -104,7 +105,7 @@ def _saved_vectors(folder: Path, manifest: dict[str, Any], damage: integrity.Dam
     path = folder / integrity.VECTORS
     bad = np.zeros(rows, dtype=bool)
     if integrity.VECTORS not in damage.files:
-        matrix = store.flat_index_matrix(path, dim)
+        matrix = flat_index_matrix(path, dim)
         norms = np.einsum("ij,ij->i", matrix, matrix)
         return matrix, ~np.isfinite(norms) | (np.abs(norms - 1.0) > 1e-3)  # never carry over a vector of the wrong length
     if path.is_file() and path.stat().st_size == integrity.FLAT_HEADER + 4 * rows * dim:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.kb import KnowledgeBase
 from ..core.settings import Settings
 from ..errors import IndexLocked, IndexMissing, IndexOutdated, IndexProblem, ModelError, UsageError
-from . import build, store
+from . import build, lock, store
 
 if TYPE_CHECKING:
     from .build import IndexReport
@@ -82,7 +82,7 @@ class SearchSession:
         if self._embedder is None:
             from . import embedding
 
-            store.check_index_folder(self.kb.index_dir)
+            lock.check_index_folder(self.kb.index_dir)
             if self.model == embedding.BUNDLED:
                 folder = embedding.export_dir(self.cache_dir, embedding.bundled_source())
                 if embedding.export_problem(folder) is not None:
@@ -144,12 +144,12 @@ class SearchSession:
     def _fresh(self, data: store.IndexData, identity: dict[str, Any]) -> store.IndexData:
         """The index brought up to date if lessons changed, unless another process is writing it: then readers never
         wait, they answer from the last complete generation and say so."""
-        self.writer = store.writer_active(self.kb.index_dir)
+        self.writer = lock.writer_active(self.kb.index_dir)
         if self.writer is None and self.options.refresh and build.is_stale(self.kb, data):
             try:
                 self.update(wait=0, announce="Lessons changed since the index was built: updating it first.")
             except IndexLocked:  # a writer started meanwhile
-                self.writer = store.writer_active(self.kb.index_dir) or "holder unknown"
+                self.writer = lock.writer_active(self.kb.index_dir) or "holder unknown"
             else:
                 return store.load(store.index_root(self.kb.index_dir), expect_model=identity)
         if self.writer is not None:
@@ -159,7 +159,7 @@ class SearchSession:
     def update(self, rebuild: bool = False, wait: float = 10.0, announce: str = "") -> IndexReport:
         """Bring the index up to date with the lesson files (all of it again with `rebuild`), verifying it and
         repairing what is damaged: `lessons index`. `announce` is logged once the writer lock is held."""
-        store.check_index_folder(self.kb.index_dir)
+        lock.check_index_folder(self.kb.index_dir)
         with self.options.progress("Embedding passages") as progress:
             report = build.refresh(
                 self.kb, self.embedder, self.identity, rebuild=rebuild, progress=progress, log=self.log, wait=wait, announce=announce

@@ -18,8 +18,6 @@ import mmap
 import os
 import shutil
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -29,9 +27,11 @@ import numpy as np
 from .. import __version__
 from ..core.files import write_atomic
 from ..core.vocabulary import INDEX_FIELDS, SCHEMA_VERSION
-from ..errors import IndexDamaged, IndexFolderBlocked, IndexLocked, IndexMissing, IndexOutdated, IndexProblem
+from ..errors import IndexDamaged, IndexMissing, IndexOutdated, IndexProblem
 from . import integrity
 from .bm25 import KeywordIndex
+from .flat import flat_index_matrix, write_flat_index
+from .lock import check_index_folder
 
 FORMAT = 3  # 3: checksums in the manifest
 CURRENT = "CURRENT"
@@ -254,19 +254,6 @@ def current_generation(root: Path) -> Path:
     return folder
 
 
-def check_index_folder(folder: Path) -> None:
-    """Refuse, naming the path and the fix, a file where the index folder must be or a folder where its lock file must be."""
-    for path in (folder, folder / "index"):
-        if path.exists() and not path.is_dir():
-            raise IndexFolderBlocked(
-                f"{path} is a file, but lessons keeps its index there in a folder: move or delete it, then run the command again"
-            )
-    if (folder / "lock").is_dir():
-        raise IndexFolderBlocked(
-            f"{folder / 'lock'} is a folder, but it must be the index's lock file: remove it, then run the command again"
-        )
-
-
 def read_manifest(folder: Path) -> dict[str, Any]:
     """The generation's manifest, checked against its own checksum."""
     try:
@@ -335,45 +322,6 @@ def check_model(manifest: dict[str, Any], expect: dict[str, Any]) -> None:
                 f"the index was built with model {have.get('name')} ({key} {str(have.get(key))[:16]}), "
                 f"but the knowledge base now uses {expect.get('name')} ({key} {str(expect[key])[:16]}); {REBUILD_HINT}"
             )
-
-
-def flat_index_matrix(path: Path, dim: int) -> np.ndarray:
-    """The vectors of a FAISS IndexFlatIP file, read without loading FAISS.
-
-    FAISS writes a flat index as a fixed header ('IxFI', dimension, count, ...) followed by the raw
-    float32 vectors. If the header is not exactly that, FAISS itself reads the file.
-    """
-    import struct
-
-    size = path.stat().st_size
-    with path.open("rb") as handle:
-        header = handle.read(45)
-    if len(header) == 45 and header[:4] == b"IxFI":
-        d, n = struct.unpack_from("<iq", header, 4)
-        (metric,), (elements,) = struct.unpack_from("<i", header, 33), struct.unpack_from("<Q", header, 37)
-        if d == dim and metric == 0 and elements == n * d and size == 45 + 4 * n * d:
-            # one sequential read: every search scans all vectors, and page faults on a memory map cost more
-            return np.fromfile(path, dtype=np.float32, count=n * d, offset=45).reshape(n, d)
-    import faiss
-
-    index = faiss.read_index(str(path))
-    if index.d != dim:
-        raise IndexProblem(f"{path} holds vectors of dimension {index.d}, the model has {dim}; {REBUILD_HINT}")
-    return index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, dim), dtype=np.float32)
-
-
-def write_flat_index(path: Path, matrix: np.ndarray) -> None:
-    """Write vectors as a FAISS IndexFlatIP file (the layout faiss.write_index uses) without copying them into FAISS.
-
-    A test reads the result back with faiss.read_index.
-    """
-    import struct
-
-    n, d = matrix.shape
-    header = b"IxFI" + struct.pack("<iqqq?i", d, n, 1 << 20, 1 << 20, True, 0) + struct.pack("<Q", n * d)
-    with path.open("wb") as handle:
-        handle.write(header)
-        np.ascontiguousarray(matrix, dtype="<f4").tofile(handle)
 
 
 def _read(folder: Path, manifest: dict[str, Any], matrix: np.ndarray | None) -> IndexData:
@@ -496,61 +444,3 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-@contextmanager
-def writer_lock(folder: Path, wait: float = 10.0, command: str = "lessons index") -> Iterator[None]:
-    """Hold the index's writer lock; wait up to `wait` seconds, then say who holds it."""
-    import fcntl
-
-    check_index_folder(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "lock"
-    handle = open(path, "a+", encoding="utf-8")  # held open for the whole block
-    try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise IndexLocked(
-                        f"the index is being written by another process ({_holder(path)}); "
-                        "wait for it to finish, or try again with a longer --wait"
-                    ) from None
-                time.sleep(0.1)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(json.dumps({"pid": os.getpid(), "command": command, "since": time.strftime("%Y-%m-%d %H:%M:%S")}))
-        handle.flush()
-        yield
-    finally:
-        handle.close()  # closing releases the lock; the kernel also releases it if the process dies
-
-
-def writer_active(folder: Path) -> str | None:
-    """Who is writing the index now ('pid ..., command, since ...'), or None. Never waits."""
-    import fcntl
-
-    try:
-        handle = open(folder / "lock", encoding="utf-8")
-    except OSError:
-        return None
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)  # fails only while a writer holds it exclusively
-        except BlockingIOError:
-            return _holder(folder / "lock")
-        except OSError:
-            return None
-        fcntl.flock(handle, fcntl.LOCK_UN)
-    return None
-
-
-def _holder(path: Path) -> str:
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-        return f"pid {info['pid']}, '{info['command']}', since {info['since']}"
-    except (OSError, ValueError, KeyError, TypeError):
-        return "holder unknown"

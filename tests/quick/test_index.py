@@ -12,7 +12,7 @@ import pytest
 
 from indexer.core.kb import find_root
 from indexer.errors import IndexLocked, IndexProblem
-from indexer.search import build, store
+from indexer.search import build, flat, lock, store
 from tests.helpers import FAKE_IDENTITY, FakeEmbedder, make_unreadable_folder, topic_lesson
 
 TOPICS = {
@@ -200,7 +200,7 @@ def test_foreign_model_or_dimension_is_refused(kb_with_lessons: Path) -> None:
 
 
 def _hold_lock(folder: str, ready, release) -> None:
-    with store.writer_lock(Path(folder), wait=0, command="lessons index --rebuild"):
+    with lock.writer_lock(Path(folder), wait=0, command="lessons index --rebuild"):
         ready.set()
         release.wait(20)
 
@@ -245,14 +245,14 @@ def test_flat_index_file_is_what_faiss_writes_and_reads(tmp_path: Path) -> None:
     import faiss
 
     matrix = np.random.default_rng(1).random((9, 16), dtype=np.float32)
-    store.write_flat_index(tmp_path / "ours.faiss", matrix)
+    flat.write_flat_index(tmp_path / "ours.faiss", matrix)
     reference = faiss.IndexFlatIP(16)
     reference.add(matrix)
     faiss.write_index(reference, str(tmp_path / "faiss.faiss"))
     assert (tmp_path / "ours.faiss").read_bytes() == (tmp_path / "faiss.faiss").read_bytes()
     back = faiss.read_index(str(tmp_path / "ours.faiss"))
     np.testing.assert_array_equal(back.reconstruct_n(0, 9), matrix)
-    np.testing.assert_array_equal(store.flat_index_matrix(tmp_path / "faiss.faiss", 16), matrix)
+    np.testing.assert_array_equal(flat.flat_index_matrix(tmp_path / "faiss.faiss", 16), matrix)
 
 
 def test_touching_a_broken_file_is_recorded_once(kb_with_lessons: Path) -> None:

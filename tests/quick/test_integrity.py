@@ -172,3 +172,41 @@ def test_an_index_of_the_previous_format_is_updated_without_embedding_again(inde
     report = _refresh(indexed, embedder)
     assert "written by an older version" in report.repaired[0] and embedder.calls == []
     assert _answers(indexed) == expected
+
+
+def _fake_export(folder: Path) -> Path:
+    """An export folder as `embedding._export` writes it (the files' contents do not matter to the checksums)."""
+    folder.mkdir(parents=True)
+    (folder / "model.onnx").write_bytes(os.urandom(4096))
+    (folder / "tokenizer.json").write_text('{"model": "fake"}')
+    info = {"onnx_sha256": integrity.file_sha256(folder / "model.onnx"), "onnx_size": 4096}
+    (folder / "export.json").write_text(json.dumps(info))
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        ("flip-model", "model.onnx does not match"),
+        ("flip-tokenizer", "tokenizer.json does not match"),
+        ("delete-export-json", "missing or unreadable"),
+        ("garble-export-json", "missing or unreadable"),
+    ],
+)
+def test_a_damaged_model_export_is_refused_with_its_reason(tmp_path: Path, damage: str, reason: str) -> None:
+    from indexer.search.embedding import export_problem
+
+    folder = _fake_export(tmp_path / "export")
+    assert export_problem(folder) is None  # first verification: hashes both, records the tokenizer's hash
+    assert "tokenizer_sha256" in json.loads((folder / "export.json").read_text())
+    assert export_problem(folder) is None  # then trusted by fingerprint
+    if damage == "flip-model":
+        flip(folder / "model.onnx")
+    elif damage == "flip-tokenizer":
+        flip(folder / "tokenizer.json", at=0.3)
+    elif damage == "delete-export-json":
+        (folder / "export.json").unlink()
+    else:
+        flip(folder / "export.json", at=0.0)
+    problem = export_problem(folder)
+    assert problem is not None and reason in problem
