@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import multiprocessing
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -167,3 +169,27 @@ def make_unreadable_folder(top: Path) -> str:
     finally:
         os.close(fd)
     return path
+
+
+def _hold_lock(folder: str, command: str, ready: Any, release: Any) -> None:
+    from indexer.search import lock
+
+    with lock.writer_lock(Path(folder), wait=0, command=command):
+        ready.set()
+        release.wait(120)
+
+
+@contextlib.contextmanager
+def lock_held(folder: Path, command: str = "lessons index") -> Iterator[int]:
+    """Another process holds the index's writer lock in `folder` during the block; yields its pid."""
+    ctx = multiprocessing.get_context("fork")
+    ready, release = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_lock, args=(str(folder), command, ready, release))
+    holder.start()
+    try:
+        assert ready.wait(30)
+        assert holder.pid is not None
+        yield holder.pid
+    finally:
+        release.set()
+        holder.join(30)

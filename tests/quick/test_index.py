@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import time
 from pathlib import Path
 
@@ -12,8 +11,8 @@ import pytest
 
 from indexer.core.kb import find_root
 from indexer.errors import IndexLocked, IndexProblem
-from indexer.search import build, flat, lock, store
-from tests.helpers import FAKE_IDENTITY, FakeEmbedder, make_unreadable_folder, topic_lesson
+from indexer.search import build, flat, store
+from tests.helpers import FAKE_IDENTITY, FakeEmbedder, lock_held, make_unreadable_folder, topic_lesson
 
 TOPICS = {
     "erp-one": "cloud erp migration",
@@ -199,26 +198,12 @@ def test_foreign_model_or_dimension_is_refused(kb_with_lessons: Path) -> None:
         store.load(root, dict(FAKE_IDENTITY, dimension=384))
 
 
-def _hold_lock(folder: str, ready, release) -> None:
-    with lock.writer_lock(Path(folder), wait=0, command="lessons index --rebuild"):
-        ready.set()
-        release.wait(20)
-
-
 def test_second_writer_waits_then_names_the_holder(kb_with_lessons: Path) -> None:
-    ctx = multiprocessing.get_context("fork")
-    ready, release = ctx.Event(), ctx.Event()
-    holder = ctx.Process(target=_hold_lock, args=(str(kb_with_lessons / ".lessons"), ready, release))
-    holder.start()
-    try:
-        assert ready.wait(10)
+    with lock_held(kb_with_lessons / ".lessons", "lessons index --rebuild") as pid:
         started = time.monotonic()
-        with pytest.raises(IndexLocked, match=rf"pid {holder.pid}, 'lessons index --rebuild'"):
+        with pytest.raises(IndexLocked, match=rf"pid {pid}, 'lessons index --rebuild'"):
             _refresh(kb_with_lessons, wait=0.5)
         assert time.monotonic() - started >= 0.5
-    finally:
-        release.set()
-        holder.join(10)
     assert _refresh(kb_with_lessons, wait=2).lessons == 5  # released: the next writer gets in
 
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import shutil
 import subprocess
@@ -16,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from indexer.cli import main
-from indexer.search import lock, store
-from tests.helpers import REPO
+from indexer.search import store
+from tests.helpers import REPO, lock_held
 from tests.quick.test_integrity import INDEX_FILES, flip
 
 pytestmark = pytest.mark.slow
@@ -101,27 +100,13 @@ def test_a_damaged_model_export_is_exported_again_with_one_line(kb: Path, model_
     assert _hits(json.loads(result.stdout)) == expected
 
 
-def _hold_lock(folder: str, ready, release) -> None:
-    with lock.writer_lock(Path(folder), wait=0, command="lessons index"):
-        ready.set()
-        release.wait(120)
-
-
 def test_search_answers_from_the_last_index_while_a_writer_holds_the_lock(kb: Path, model_cache: Path) -> None:
     expected = _top(_run(kb, model_cache, "search", QUERY, "--json"))
-    ctx = multiprocessing.get_context("fork")
-    ready, release = ctx.Event(), ctx.Event()
-    holder = ctx.Process(target=_hold_lock, args=(str(kb / ".lessons"), ready, release))
-    holder.start()
-    try:
-        assert ready.wait(30)
+    with lock_held(kb / ".lessons") as pid:
         _edit(kb)  # lessons changed: the search would update the index, but a writer is at work
         result = _run(kb, model_cache, "search", QUERY, "--json")
-    finally:
-        release.set()
-        holder.join(30)
     assert result.exit_code == 0, result.output
-    assert f"The index is being updated by another process (pid {holder.pid}, 'lessons index'" in result.output
+    assert f"The index is being updated by another process (pid {pid}, 'lessons index'" in result.output
     payload = json.loads(result.output[result.output.index("{") :])
     assert payload["index_updating"] is True
     assert _hits(payload) == expected
