@@ -46,7 +46,7 @@ def index(ctx: click.Context, rebuild: bool, model: str | None, cache_dir: Path 
         click.echo(json.dumps(report.to_dict(), indent=2))
         return
     for repair in report.repaired:
-        click.echo(f"Repaired the damaged index: {repair}.", err=True)
+        click.echo(f"Repaired the index: {repair}.", err=True)
     if report.up_to_date:
         click.echo(f"Index is up to date: {report.lessons} lessons, {report.passages} passages.")
     else:
