@@ -150,14 +150,16 @@ def refresh(
     log: Log | None = None,
     wait: float = 10.0,
     announce: str = "",
+    verify_all: bool = True,
 ) -> IndexReport:
     """Bring the index up to date with the lesson files (all of it with `rebuild`), verifying the previous index
-    and repairing what is damaged. `announce` is logged once the writer lock is held."""
+    (hashing every file with `verify_all`, else only those whose fingerprint moved) and repairing what is
+    damaged. `announce` is logged once the writer lock is held."""
     started = time.perf_counter()
     with lock.writer_lock(kb.index_dir, wait=wait):
         if announce and log:
             log(announce)
-        old = None if rebuild else repair.open_previous(store.index_root(kb.index_dir), identity, log)
+        old = None if rebuild else repair.open_previous(store.index_root(kb.index_dir), identity, log, verify_all)
         report = _refresh_locked(kb, embedder, identity, old, progress, log)
         report.repaired = old.repairs if old is not None else []
     report.seconds = time.perf_counter() - started

@@ -27,8 +27,9 @@ Log = Callable[[str], None]
 VECTOR_FILES = {integrity.VECTORS, "lessons.faiss"}
 
 
-def open_previous(root: Path, identity: dict[str, Any], log: Log | None) -> store.IndexData | None:
-    """The live generation, verified in full; when damaged, what can be saved of it, its `repairs` saying what was found."""
+def open_previous(root: Path, identity: dict[str, Any], log: Log | None, full: bool = True) -> store.IndexData | None:
+    """The live generation, verified (every file hashed if `full`, else as readers do); when damaged, what can be
+    saved of it, its `repairs` saying what was found."""
     try:
         folder = store.current_generation(root)
         manifest = store.read_manifest(folder)
@@ -43,7 +44,7 @@ def open_previous(root: Path, identity: dict[str, Any], log: Log | None) -> stor
         if log:
             log(f"The existing index cannot be reused ({exc}); building a new one.")
         return None
-    damage = integrity.inspect(folder, manifest, full=True)
+    damage = integrity.inspect(folder, manifest, full)
     if set(damage.files) <= VECTOR_FILES:
         try:
             return _with_bad_vectors(folder, manifest, damage)

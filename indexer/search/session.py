@@ -147,7 +147,8 @@ class SearchSession:
         self.writer = lock.writer_active(self.kb.index_dir)
         if self.writer is None and self.options.refresh and build.is_stale(self.kb, data):
             try:
-                self.update(wait=0, announce="Lessons changed since the index was built: updating it first.")
+                # the index was just verified as readers do: hashing all of it again would slow the search down
+                self.update(wait=0, announce="Lessons changed since the index was built: updating it first.", verify_all=False)
             except IndexLocked:  # a writer started meanwhile
                 self.writer = lock.writer_active(self.kb.index_dir) or "holder unknown"
             else:
@@ -156,13 +157,21 @@ class SearchSession:
             self.log(f"The index is being updated by another process ({self.writer}); answering from the last complete index.")
         return data
 
-    def update(self, rebuild: bool = False, wait: float = 10.0, announce: str = "") -> IndexReport:
+    def update(self, rebuild: bool = False, wait: float = 10.0, announce: str = "", verify_all: bool = True) -> IndexReport:
         """Bring the index up to date with the lesson files (all of it again with `rebuild`), verifying it and
         repairing what is damaged: `lessons index`. `announce` is logged once the writer lock is held."""
         lock.check_index_folder(self.kb.index_dir)
         with self.options.progress("Embedding passages") as progress:
             report = build.refresh(
-                self.kb, self.embedder, self.identity, rebuild=rebuild, progress=progress, log=self.log, wait=wait, announce=announce
+                self.kb,
+                self.embedder,
+                self.identity,
+                rebuild=rebuild,
+                progress=progress,
+                log=self.log,
+                wait=wait,
+                announce=announce,
+                verify_all=verify_all,
             )
         self._data = None
         return report
