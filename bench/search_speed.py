@@ -7,7 +7,9 @@ Reports, all measured in this run on this machine:
   script that answers the same query with sentence-transformers and the same FAISS index (target:
   median <= 0.8 s and >= 10 times faster);
 - re-indexing after editing one lesson (target <= 3 s);
-- peak memory (max RSS) of a search.
+- peak memory (max RSS) of a search;
+- what verifying the model export and the index costs: hashing every file (what `lessons index` does, and a
+  reader after a file's fingerprint moved) against the fingerprint check a search does otherwise.
 
 The generated lessons recombine sections of the starter corpus and share their starter lesson's title,
 so identical passages repeat and are embedded once (the indexer's deduplication); the report says how
@@ -27,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -97,6 +100,35 @@ def encoding_throughput(root: Path, cache: Path, sample: int) -> dict[str, float
     return {"passages": len(texts), "mean_words": words, "onnx_per_s": onnx_rate, "st_per_s": st_rate, "st_import_and_load_s": st_load}
 
 
+def verification_cost(root: Path, cache: Path) -> dict[str, float]:
+    """Seconds to verify the model export and the index: full hashing against the fingerprint shortcut (median of 3)."""
+    from indexer.search import embedding, integrity, store
+
+    folder = embedding.export_dir(cache, embedding.bundled_source())
+    generation = store.current_generation(store.index_root(root / ".lessons"))
+    manifest = store.read_manifest(generation)
+
+    def full_model() -> None:
+        (folder / integrity.STAMP).unlink(missing_ok=True)
+        assert embedding.export_problem(folder) is None
+
+    def median(action: Any) -> float:
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            action()
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    return {
+        "model_full": median(full_model),
+        "model_stamp": median(lambda: embedding.export_problem(folder)),
+        "index_full": median(lambda: integrity.inspect(generation, manifest, full=True)),
+        "index_stamp": median(lambda: integrity.inspect(generation, manifest, full=False)),
+        "index_mb": sum(p.stat().st_size for p in generation.iterdir()) / 1e6,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=10_000)
@@ -153,6 +185,13 @@ def main() -> None:
 
         peak = peak_rss_mb([*lessons, "search", QUERY], env)
         print(f"peak memory of one search: {peak:.0f} MB max RSS")
+
+        cost = verification_cost(root, cache)
+        print(
+            f"verifying the model export: {cost['model_full']:.3f} s hashing model.onnx and tokenizer.json, "
+            f"{cost['model_stamp'] * 1000:.2f} ms by fingerprint; the index ({cost['index_mb']:.0f} MB): "
+            f"{cost['index_full']:.3f} s hashing every file, {cost['index_stamp'] * 1000:.2f} ms by fingerprint"
+        )
 
 
 if __name__ == "__main__":

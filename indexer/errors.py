@@ -67,6 +67,18 @@ class IndexMissing(IndexProblem):
     """There is no index yet."""
 
 
+class IndexOutdated(IndexProblem):
+    """The index was written by an older version of lessons; `lessons index` updates it, keeping its vectors."""
+
+
+class IndexDamaged(IndexProblem):
+    """An index file does not match its recorded checksum or cannot be read; `lessons index` repairs it."""
+
+
+class IndexFolderBlocked(EnvironmentProblem):
+    """Something in the way of the index folder (a file at `.lessons`, a folder at `.lessons/lock`): the message names it."""
+
+
 class IndexLocked(LessonsError):
     """Another process is writing the index."""
 

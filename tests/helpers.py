@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import multiprocessing
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -208,3 +210,27 @@ def installed_tool(name: str) -> str | None:
     else on PATH; None when it is nowhere."""
     bins = [Path(sys.executable).parent] + [Path(p).parents[2] / "bin" for p in sys.path if p.endswith("site-packages")]
     return next((str(b / name) for b in bins if (b / name).exists()), None) or shutil.which(name)
+
+
+def _hold_lock(folder: str, command: str, ready: Any, release: Any) -> None:
+    from indexer.search import lock
+
+    with lock.writer_lock(Path(folder), wait=0, command=command):
+        ready.set()
+        release.wait(120)
+
+
+@contextlib.contextmanager
+def lock_held(folder: Path, command: str = "lessons index") -> Iterator[int]:
+    """Another process holds the index's writer lock in `folder` during the block; yields its pid."""
+    ctx = multiprocessing.get_context("fork")
+    ready, release = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_lock, args=(str(folder), command, ready, release))
+    holder.start()
+    try:
+        assert ready.wait(30)
+        assert holder.pid is not None
+        yield holder.pid
+    finally:
+        release.set()
+        holder.join(30)

@@ -34,6 +34,8 @@ def index(ctx: click.Context, rebuild: bool, model: str | None, cache_dir: Path 
 
     Lessons with errors are left out (run 'lessons check' to see why). The new index is written
     beside the old one and swapped in at the end, so an interrupted run leaves the old one usable.
+    Every index file is checked against its checksum; damage is repaired (and reported) without
+    --rebuild, embedding again only the passages whose vectors were damaged.
 
     \b
     Examples:
@@ -46,6 +48,8 @@ def index(ctx: click.Context, rebuild: bool, model: str | None, cache_dir: Path 
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
         return
+    for repair in report.repaired:
+        click.echo(f"Repaired the index: {repair}.", err=True)
     if report.up_to_date:
         click.echo(f"Index is up to date: {report.lessons} lessons, {report.passages} passages.")
     else:
@@ -127,7 +131,7 @@ def search(
         return
     [hits] = session.search([(query or "").strip()], filters, top)
     if as_json:
-        echo_json({"query": query, "results": [h.to_dict() for h in hits]})
+        echo_json({"query": query, "index_updating": session.updating, "results": [h.to_dict() for h in hits]})
     elif hits:
         echo(format_hits(hits))
     else:

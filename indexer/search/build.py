@@ -20,8 +20,7 @@ import numpy as np
 
 from ..core.kb import KnowledgeBase, UnsafeFile, read_regular, scan_markdown
 from ..core.vocabulary import INDEX_FIELDS, MAX_LESSON_BYTES
-from ..errors import IndexMissing, IndexProblem
-from . import bm25, store
+from . import bm25, lock, repair, store
 from .store import FileRow, SkippedFile
 
 if TYPE_CHECKING:
@@ -55,6 +54,7 @@ class IndexReport:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     left_out: list[Finding] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)  # damage found in the previous index and how it was repaired
     up_to_date: bool = False
     seconds: float = 0.0
 
@@ -69,6 +69,7 @@ class IndexReport:
             "changed": self.changed,
             "removed": self.removed,
             "up_to_date": self.up_to_date,
+            "repaired": self.repaired,
             "left_out": [f.to_dict() for f in self.left_out],
             "seconds": round(self.seconds, 3),
         }
@@ -148,25 +149,21 @@ def refresh(
     progress: Progress | None = None,
     log: Log | None = None,
     wait: float = 10.0,
+    announce: str = "",
+    verify_all: bool = True,
 ) -> IndexReport:
-    """Bring the index up to date with the lesson files (all of it with `rebuild`)."""
+    """Bring the index up to date with the lesson files (all of it with `rebuild`), verifying the previous index
+    (hashing every file with `verify_all`, else only those whose fingerprint moved) and repairing what is
+    damaged. `announce` is logged once the writer lock is held."""
     started = time.perf_counter()
-    with store.writer_lock(kb.index_dir, wait=wait):
-        old = None if rebuild else _load_previous(store.index_root(kb.index_dir), identity, log)
+    with lock.writer_lock(kb.index_dir, wait=wait):
+        if announce and log:
+            log(announce)
+        old = None if rebuild else repair.open_previous(store.index_root(kb.index_dir), identity, log, verify_all)
         report = _refresh_locked(kb, embedder, identity, old, progress, log)
+        report.repaired = old.repairs if old is not None else []
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _load_previous(root: Path, identity: dict[str, Any], log: Log | None) -> store.IndexData | None:
-    try:
-        return store.load(root, expect_model=identity)
-    except IndexMissing:
-        return None
-    except IndexProblem as exc:
-        if log:
-            log(f"The existing index cannot be reused ({exc}); building a new one.")
-        return None
 
 
 def _refresh_locked(
@@ -197,6 +194,7 @@ class _Plan:
     keep: dict[str, int] = field(default_factory=dict)  # path -> row in the previous index
     new: dict[str, Lesson] = field(default_factory=dict)  # new or changed lessons that passed the checks, by path
     skipped: dict[str, SkippedFile] = field(default_factory=dict)
+    repairing: set[str] = field(default_factory=set)  # unchanged lessons embedded again because their vectors were damaged
 
     def order(self) -> list[str]:
         """The paths of the new generation's lessons, in row order."""
@@ -209,6 +207,7 @@ class _Plan:
             and not self.new
             and len(self.keep) == old.size
             and self.skipped == old.skipped
+            and not old.repairs
             and all(old.files[row].stat == self.files[rel].stat for rel, row in self.keep.items())
         )
 
@@ -223,6 +222,11 @@ def _plan(kb: KnowledgeBase, old: store.IndexData | None, report: IndexReport, l
     known_files = old.files if old is not None and taxonomy_same else []
     known_skipped = old.skipped if old is not None and taxonomy_same else {}
     rows = {row.path: i for i, row in enumerate(known_files)}
+    if old is not None and old.bad_vectors is not None and known_files:
+        # lessons with a damaged passage vector are read and embedded again, as if changed
+        damaged_rows = set(np.unique(old.passage_lesson[old.bad_vectors]).tolist())
+        plan.repairing = {path for path, i in rows.items() if i in damaged_rows}
+        rows = {path: i for path, i in rows.items() if i not in damaged_rows}
     stems = Counter(Path(rel).stem for rel in files)
     to_check: list[_FileState] = []
     for rel, state in files.items():
@@ -272,10 +276,13 @@ def _check_changed(kb: KnowledgeBase, to_check: list[_FileState], plan: _Plan, r
 
 def _report_changes(report: IndexReport, old: store.IndexData | None, plan: _Plan) -> None:
     """Name the lessons added, changed and removed since `old`."""
+    if old is not None and old.repairs and not old.files:
+        return  # a repair that reads every lesson again from what it kept of a damaged index: nothing to compare with
     old_paths = {row.path for row in old.files} if old is not None else set()
     report.removed = sorted(Path(rel).stem for rel in old_paths - set(plan.files))
     for rel, lesson in plan.new.items():
-        (report.changed if rel in old_paths else report.added).append(lesson.id)
+        if rel not in plan.repairing:
+            (report.changed if rel in old_paths else report.added).append(lesson.id)
 
 
 def _lay_out(kb: KnowledgeBase, old: store.IndexData | None, plan: _Plan, dimension: int) -> GenerationBuilder:
@@ -335,8 +342,9 @@ class _VectorSources:
     """Where each passage vector of the new generation comes from: a slice of the old matrix, an old passage with the
     same text, or a new embedding (each distinct text embedded once)."""
 
-    def __init__(self, old_hashes: np.ndarray) -> None:
-        self._old_by_hash = {int(h): i for i, h in enumerate(old_hashes)}
+    def __init__(self, old_hashes: np.ndarray, bad: np.ndarray | None) -> None:
+        usable = range(len(old_hashes)) if bad is None else np.flatnonzero(~bad).tolist()
+        self._old_by_hash = {int(old_hashes[i]): i for i in usable}
         self._new_by_hash: dict[int, int] = {}
         self.texts: list[str] = []  # to embed
         self._slices: list[tuple[int, int, int]] = []  # (first new passage, old lo, old hi)
@@ -383,7 +391,7 @@ class GenerationBuilder:
         self._row_map = np.full(old.size, -1, dtype=np.int64)  # old row -> new row, or -1 if dropped
         self._codes = {name: i for i, name in enumerate(old.manifest["sections"])}  # old codes stay valid in kept passages
         self._vocab = dict(old.keyword.vocab)
-        self._sources = _VectorSources(old.passage_hash)
+        self._sources = _VectorSources(old.passage_hash, old.bad_vectors)
         self._fresh = np.zeros((0, dimension), dtype=np.float32)
         self.files: list[FileRow] = []
         self._facets: list[dict[str, Any]] = []
@@ -454,6 +462,7 @@ class GenerationBuilder:
         vectors = self._sources.gather(self._old.vector_matrix(), self._fresh, self._passages, self._dimension)
         passage_blob, passage_offsets = self._texts.join()
         record_blob, record_offsets = self._records.join()
+        passage_lesson = _concatenate(self._passage_lesson, np.int32)
         manifest = {
             "model": identity,
             "taxonomy_stat": taxonomy_stat,
@@ -465,7 +474,7 @@ class GenerationBuilder:
             files=self.files,
             skipped=skipped,
             facets={name: [row[name] for row in self._facets] for name in INDEX_FIELDS},
-            passage_lesson=_concatenate(self._passage_lesson, np.int32),
+            passage_lesson=passage_lesson,
             passage_section=_concatenate(self._passage_section, np.int16),
             passage_hash=_concatenate(self._passage_hash, np.uint64),
             passage_offsets=passage_offsets,
@@ -474,18 +483,23 @@ class GenerationBuilder:
             keyword=bm25.merge(self._old.keyword, self._row_map, self._new_docs, self._vocab, len(self.files)),
             passage_blob=passage_blob,
             record_blob=record_blob,
-            lesson_index=_flat_index(self._lesson_matrix(vectors), self._dimension),
+            lesson_index=_flat_index(self._lesson_matrix(vectors, passage_lesson), self._dimension),
         )
 
-    def _lesson_matrix(self, vectors: np.ndarray) -> np.ndarray:
-        """One vector per lesson: copied for kept lessons, the unit-length mean of its passages for a new one."""
+    def _lesson_matrix(self, vectors: np.ndarray, passage_lesson: np.ndarray) -> np.ndarray:
+        """One vector per lesson: copied for kept lessons, the unit-length mean of its passages for a new one (and for
+        every lesson when the old lesson vectors were damaged)."""
         out = np.empty((len(self.files), self._dimension), dtype=np.float32)
-        if self._kept:
+        to_mean = [row for row, _, _ in self._added]
+        if self._kept and self._old.lesson_vectors_bad:
+            to_mean += [row + i for row, first, end in self._kept for i in range(end - first)]
+        elif self._kept:
             old = self._old.lesson_vectors.reconstruct_n(0, self._old.size)
             for row, first, end in self._kept:
                 out[row : row + end - first] = old[first:end]
-        for row, lo, hi in self._added:
-            mean = vectors[lo:hi].mean(axis=0)
+        bounds = np.searchsorted(passage_lesson, np.arange(len(self.files) + 1))
+        for row in to_mean:
+            mean = vectors[bounds[row] : bounds[row + 1]].mean(axis=0)
             out[row] = mean / max(float(np.linalg.norm(mean)), 1e-12)
         return out
 

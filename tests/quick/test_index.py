@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import time
 from pathlib import Path
 
@@ -12,8 +11,8 @@ import pytest
 
 from indexer.core.kb import find_root
 from indexer.errors import IndexLocked, IndexProblem
-from indexer.search import build, store
-from tests.helpers import FAKE_IDENTITY, FakeEmbedder, make_unreadable_folder, topic_lesson
+from indexer.search import build, flat, store
+from tests.helpers import FAKE_IDENTITY, FakeEmbedder, lock_held, make_unreadable_folder, topic_lesson
 
 TOPICS = {
     "erp-one": "cloud erp migration",
@@ -182,9 +181,9 @@ def test_damaged_index_gives_a_rebuild_hint(kb_with_lessons: Path, damage: str) 
         path.write_bytes(path.read_bytes()[:-8])
     else:
         (folder / "facets.json").write_text("[" + " " * (len((folder / "facets.json").read_text()) - 1))
-    with pytest.raises(IndexProblem, match="lessons index --rebuild"):
+    with pytest.raises(IndexProblem, match=r"the index is damaged.*run 'lessons index' to repair it"):
         _load(kb_with_lessons)
-    # the index command itself recovers by building a new one
+    # the index command itself recovers (tests/quick/test_integrity.py checks how little it embeds again)
     report = _refresh(kb_with_lessons)
     assert report.lessons == 5
     assert len(_load(kb_with_lessons).lessons) == 5
@@ -199,26 +198,12 @@ def test_foreign_model_or_dimension_is_refused(kb_with_lessons: Path) -> None:
         store.load(root, dict(FAKE_IDENTITY, dimension=384))
 
 
-def _hold_lock(folder: str, ready, release) -> None:
-    with store.writer_lock(Path(folder), wait=0, command="lessons index --rebuild"):
-        ready.set()
-        release.wait(20)
-
-
 def test_second_writer_waits_then_names_the_holder(kb_with_lessons: Path) -> None:
-    ctx = multiprocessing.get_context("fork")
-    ready, release = ctx.Event(), ctx.Event()
-    holder = ctx.Process(target=_hold_lock, args=(str(kb_with_lessons / ".lessons"), ready, release))
-    holder.start()
-    try:
-        assert ready.wait(10)
+    with lock_held(kb_with_lessons / ".lessons", "lessons index --rebuild") as pid:
         started = time.monotonic()
-        with pytest.raises(IndexLocked, match=rf"pid {holder.pid}, 'lessons index --rebuild'"):
+        with pytest.raises(IndexLocked, match=rf"pid {pid}, 'lessons index --rebuild'"):
             _refresh(kb_with_lessons, wait=0.5)
         assert time.monotonic() - started >= 0.5
-    finally:
-        release.set()
-        holder.join(10)
     assert _refresh(kb_with_lessons, wait=2).lessons == 5  # released: the next writer gets in
 
 
@@ -245,14 +230,14 @@ def test_flat_index_file_is_what_faiss_writes_and_reads(tmp_path: Path) -> None:
     import faiss
 
     matrix = np.random.default_rng(1).random((9, 16), dtype=np.float32)
-    store.write_flat_index(tmp_path / "ours.faiss", matrix)
+    flat.write_flat_index(tmp_path / "ours.faiss", matrix)
     reference = faiss.IndexFlatIP(16)
     reference.add(matrix)
     faiss.write_index(reference, str(tmp_path / "faiss.faiss"))
     assert (tmp_path / "ours.faiss").read_bytes() == (tmp_path / "faiss.faiss").read_bytes()
     back = faiss.read_index(str(tmp_path / "ours.faiss"))
     np.testing.assert_array_equal(back.reconstruct_n(0, 9), matrix)
-    np.testing.assert_array_equal(store.flat_index_matrix(tmp_path / "faiss.faiss", 16), matrix)
+    np.testing.assert_array_equal(flat.flat_index_matrix(tmp_path / "faiss.faiss", 16), matrix)
 
 
 def test_touching_a_broken_file_is_recorded_once(kb_with_lessons: Path) -> None:
