@@ -99,24 +99,24 @@ def encoding_throughput(root: Path, cache: Path, sample: int) -> dict[str, float
     return {"passages": len(texts), "mean_words": words, "onnx_per_s": onnx_rate, "st_per_s": st_rate, "st_import_and_load_s": st_load}
 
 
-def cold_and_reindex(cwd: Path, lessons: list[str], root: Path, env: dict[str, str], runs: int) -> tuple[float, float]:
-    """Median cold search and median re-index after editing one lesson, with the code found from `cwd`."""
-    timed([*lessons, "index"], env, cwd)  # the index as this version writes it
-    cold = statistics.median(timed([*lessons, "search", QUERY, "-k", "5"], env, cwd)[0] for _ in range(runs))
-    edits = []
-    for i in range(3):
-        path = sorted((root / "lessons").glob("*.md"))[i * 997 + 1]
-        path.write_text(path.read_text() + f"\nA note added in benchmark edit {time.time_ns()}.\n")
-        edits.append(timed([*lessons, "index", "--json"], env, cwd)[0])
-    return cold, statistics.median(edits)
-
-
 def compare(baseline: Path, lessons: list[str], root: Path, env: dict[str, str], runs: int) -> None:
-    """This version against `baseline` on the same knowledge base, one after the other, in this run."""
-    base = cold_and_reindex(baseline.resolve(), lessons, root, env, runs)
-    mine = cold_and_reindex(REPO, lessons, root, env, runs)
-    for name, b, m in (("cold search", base[0], mine[0]), ("re-index after one edit", base[1], mine[1])):
-        print(f"{name}: this version {m:.2f} s, baseline {b:.2f} s ({baseline}) -> ratio {m / b:.2f}")
+    """This version against `baseline` on the same knowledge base in this run, their runs interleaved so that the
+    load of the machine weighs on both alike: medians of cold searches and of re-indexes after one edit."""
+    versions = {"baseline": baseline.resolve(), "this version": REPO}
+    for cwd in versions.values():
+        timed([*lessons, "index"], env, cwd)  # the index as each version writes it (the same format)
+    cold: dict[str, list[float]] = {name: [] for name in versions}
+    edits: dict[str, list[float]] = {name: [] for name in versions}
+    files = sorted((root / "lessons").glob("*.md"))
+    for i in range(runs):
+        for name, cwd in versions.items():
+            cold[name].append(timed([*lessons, "search", QUERY, "-k", "5"], env, cwd)[0])
+            path = files[(i * 997 + len(edits[name]) * 13 + 1) % len(files)]
+            path.write_text(path.read_text() + f"\nA note added in benchmark edit {time.time_ns()}.\n")
+            edits[name].append(timed([*lessons, "index", "--json"], env, cwd)[0])
+    for label, figures in (("cold search", cold), ("re-index after one edit", edits)):
+        mine, base = statistics.median(figures["this version"]), statistics.median(figures["baseline"])
+        print(f"{label}: this version {mine:.2f} s, baseline {base:.2f} s ({baseline}), median of {runs} -> ratio {mine / base:.2f}")
 
 
 def main() -> None:
