@@ -116,7 +116,7 @@ def search(
       lessons search --batch queries.jsonl > hits.jsonl
     """
     from ..search.evaluate import read_queries
-    from .terminal import echo, echo_json, format_hits
+    from .terminal import echo, echo_json, format_answer
 
     queries = read_queries(batch, batch.name) if batch else None
     if queries is None and not (query or "").strip():
@@ -129,11 +129,18 @@ def search(
         for (qid, _), hits in zip(queries, results):
             echo_json({"query_id": qid, "hits": [{"id": h.id, "score": h.score} for h in hits]}, indent=None)
         return
-    [hits] = session.search([(query or "").strip()], filters, top)
+    [found] = session.answer([(query or "").strip()], filters, top)
     if as_json:
-        echo_json({"query": query, "index_updating": session.updating, "results": [h.to_dict() for h in hits]})
-    elif hits:
-        echo(format_hits(hits))
+        echo_json(
+            {
+                "query": query,
+                "nothing_close": found.nothing_close,
+                "index_updating": session.updating,
+                "results": [h.to_dict() for h in found.hits],
+            }
+        )
+    elif found.hits:
+        echo(format_answer(found))
     else:
         click.echo("No lesson matches these filters.", err=True)
 

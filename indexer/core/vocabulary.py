@@ -78,6 +78,7 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         # the lesson page
         "Related lessons": "Lecciones relacionadas",
         "No related lesson yet.": "Aún no hay lecciones relacionadas.",
+        "chosen by the author": "elegida por el autor",
         "Edit this lesson": "Editar esta lección",
         "Add your own experience": "Comparte tu experiencia",
     }

@@ -9,6 +9,7 @@ benchmarks all open sessions here; environment variables are read by them, never
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from . import build, lock, store
 if TYPE_CHECKING:
     from .build import IndexReport
     from .embedding import OnnxEmbedder
-    from .rank import Filters, SearchHit
+    from .rank import Answer, Filters, SearchHit
     from .similar import SimilarHit
 
 Log = Callable[[str], None]
@@ -201,18 +202,25 @@ class SearchSession:
         self, queries: Sequence[str], filters: Filters | None = None, top_k: int = 5, dense_weight: float | None = None
     ) -> list[list[SearchHit]]:
         """The top lessons for each query, filters applied before the cut (see `rank.search`)."""
-        from .rank import Filters, search, validate_filters
+        return [a.hits for a in self.answer(queries, filters, top_k, dense_weight)]
+
+    def answer(
+        self, queries: Sequence[str], filters: Filters | None = None, top_k: int = 5, dense_weight: float | None = None
+    ) -> list[Answer]:
+        """The top lessons for each query and whether any is close (see `rank.answer`)."""
+        from .rank import Answer, Filters, answer, validate_filters
 
         filters = filters or Filters()
         data = self.index
         if not data.size:  # a new knowledge base: nothing to find yet, which is an answer, not an error
             self.log(f"The knowledge base in {self.kb.root} has no lessons yet: nothing to search.")
-            return [[] for _ in queries]
+            return [Answer([], nothing_close=True) for _ in queries]
         embedder = self.embedder
         if filters != Filters():
             validate_filters(filters, self.kb.taxonomy, data)
         weight = self.settings.dense_weight if dense_weight is None else dense_weight
-        return [[_in_range(hit, data) for hit in hits] for hits in search(data, embedder, queries, filters, top_k, weight)]
+        answers = answer(data, embedder, queries, filters, top_k, weight, self.kb.taxonomy)
+        return [dataclasses.replace(a, hits=[_in_range(hit, data) for hit in a.hits]) for a in answers]
 
     def similar(self, target: str, top: int = 5, exclude: Collection[str] = ()) -> tuple[str, list[SimilarHit]]:
         """Lessons close to `target`, an indexed lesson's id or a lesson file (even a draft): its id and the hits."""
@@ -228,15 +236,15 @@ class SearchSession:
         return similar_to_text(self._lessons(), self.embedder, text, technologies, top, Tiers.of(self.settings))
 
     def related(self, shown: set[str], k: int = 5) -> dict[str, list[str]]:
-        """The k nearest published lessons of every lesson in `shown`: the site's related lessons."""
-        from .similar import related_lessons
+        """Up to k published lessons related by meaning to every lesson in `shown` (above the related thresholds):
+        the site's related lessons, after the author's own `related:` ones, which the site adds itself."""
+        from .similar import Tiers, related_lessons
 
-        return related_lessons(self.index, shown, k) if shown else {}
+        return related_lessons(self.index, shown, Tiers.of(self.settings), k) if shown else {}
 
 
 def _in_range(hit: SearchHit, data: store.IndexData) -> SearchHit:
     """Refuse a score no unit vectors could give (the index is damaged); clamp float rounding at the ends of [-1, 1]."""
-    import dataclasses
     import math
 
     scores = (hit.score, hit.dense_score, hit.keyword_score)

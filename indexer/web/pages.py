@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
 from ..core.countries import country_name
@@ -28,6 +28,12 @@ from .charts import bar_chart, stacked_chart
 from .feed import FEED_XSL, STYLESHEET, atom_feed
 from .fragments import RenderFailed, badge, esc, href, meta_text, money, number, one_line, render_body
 from .options import SiteOptions
+
+
+def related_links(lesson: Lesson, related: dict[str, list[str]], by_id: dict[str, Lesson]) -> list[Lesson]:
+    """The author's own `related:` lessons first, then those the index found related by meaning (no repeats)."""
+    ids = dict.fromkeys(r for r in [*lesson.meta.related, *related.get(lesson.id, [])] if r in by_id and r != lesson.id)
+    return [by_id[r] for r in ids]
 
 
 def published(lessons: list[Lesson]) -> list[Lesson]:
@@ -71,8 +77,9 @@ def generate(
     files: dict[str, str | bytes] = {}
     full_text = len(shown) <= options.full_text_limit
     for lesson in shown:
-        links = [by_id[r] for r in related.get(lesson.id, []) if r in by_id]
-        files[f"lessons/{lesson.id}.md"] = lesson_page(lesson, bodies[lesson.id], links, by_id, names, options, full_text)
+        files[f"lessons/{lesson.id}.md"] = lesson_page(
+            lesson, bodies[lesson.id], related_links(lesson, related, by_id), by_id, names, options, full_text
+        )
     groups = {facet: _group(shown, facet) for facet in BROWSE_FACETS}
     files["browse/index.md"] = browse_index(groups, names)
     for facet, values in groups.items():
@@ -133,16 +140,17 @@ def _facet_link(page: str, facet: str, value: str) -> str:
     return href(page, f"browse/{FACETS[facet].url}/{_slug(value)}.md")
 
 
-def lesson_list(page: str, lessons: list[Lesson], names: Namer) -> str:
-    """A list of lessons with title, outcome badge, facts and one-line summary."""
+def lesson_list(page: str, lessons: list[Lesson], names: Namer, chosen: Collection[str] = (), language: str = "en") -> str:
+    """A list of lessons with title, outcome badge, facts and one-line summary; `chosen` ones are marked as the author's pick."""
     items = []
     for lesson in lessons:
         meta = lesson.meta
         country = names("country", meta.country) if meta.country else ""
         facts = " · ".join(esc(x) for x in (names("sector", meta.sector), meta.company_size, country, str(meta.date.year)) if x)
+        pick = f' <span class="lesson-chosen">{esc(translate("chosen by the author", language))}</span>' if lesson.id in chosen else ""
         items.append(
             f'<li><a class="lesson-link" href="{esc(href(page, f"lessons/{lesson.id}.md"))}">{esc(meta.title)}</a> '
-            f'{badge(meta.outcome)} <span class="lesson-facts">{facts}</span>'
+            f'{badge(meta.outcome)}{pick} <span class="lesson-facts">{facts}</span>'
             f'<br><span class="lesson-summary">{esc(one_line(meta.summary))}</span></li>'
         )
     return '<ul class="lesson-list">\n' + "\n".join(items) + "\n</ul>"
@@ -180,7 +188,12 @@ def lesson_page(
     parts += [f'<div class="lesson-body" lang="{esc(meta.language)}"{exclude}>', body, "</div>", ""]
     language = meta.language
     parts += [f'<h2 id="related-lessons">{esc(translate("Related lessons", language))}</h2>', ""]
-    parts += [lesson_list(page, related, names) if related else f"<p>{esc(translate('No related lesson yet.', language))}</p>", ""]
+    parts += [
+        lesson_list(page, related, names, chosen=set(meta.related), language=language)
+        if related
+        else f"<p>{esc(translate('No related lesson yet.', language))}</p>",
+        "",
+    ]
     actions = []
     if options.web_repo() and options.root is not None:
         edit = options.edit_url(lesson.path)

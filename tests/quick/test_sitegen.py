@@ -134,6 +134,20 @@ def test_a_repository_url_that_is_not_http_gives_no_links(starter, repo_url: str
     assert 'href="../../contributing/">Add your own experience' in page
 
 
+def test_related_box_puts_the_authors_choice_first_and_says_when_there_is_none(starter) -> None:
+    kb, lessons = starter
+    files = _generate(lessons, kb.taxonomy, {"erp-nube-distribuidora-bebidas": ["online-shop-craft-brewery", "cloud-erp-food-distributor"]})
+    box = files["lessons/erp-nube-distribuidora-bebidas.md"].split('id="related-lessons"')[1]
+    links = re.findall(r'class="lesson-link" href="\.\./([a-z0-9-]+)/"', box)
+    # `related:` of this Spanish lesson names its two English siblings: first, marked, and not repeated
+    assert links == ["cloud-erp-food-distributor", "cloud-erp-furniture-maker-failure", "online-shop-craft-brewery"]
+    # a Spanish page marks them in Spanish
+    assert box.count("elegida por el autor") == 2
+    assert box.index("elegida por el autor") < box.index("online-shop-craft-brewery")
+    unrelated = files["lessons/wifi-upgrade-family-hotel.md"].split('id="related-lessons"')[1]
+    assert "No related lesson yet." in unrelated and "lesson-link" not in unrelated.split("</p>")[0]
+
+
 def test_spanish_lesson_body_has_lang_es(starter) -> None:
     kb, lessons = starter
     files = _generate(lessons, kb.taxonomy)

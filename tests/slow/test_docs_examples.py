@@ -53,6 +53,7 @@ import pytest
 
 from indexer.cli import main
 from indexer.contrib.issue_form import QUESTIONS
+from indexer.core.settings import DEFAULT_DENSE_WEIGHT
 from tests.docs_examples import Example, all_examples
 from tests.helpers import GIT_USER, REPO, copy_site_kb, front_matter, git, lesson_text
 
@@ -458,9 +459,9 @@ def check_effects(example: Example, root: Path, run: Run, before: dict[str, int]
     elif name == "similar" and data is not None:
         assert data["similar"] and all(hit["id"] in STARTER for hit in data["similar"]), run.stdout
     elif name == "similar":
-        assert re.search(r"^(Likely duplicate|Related):", run.stdout, re.MULTILINE), run.stdout
+        assert re.search(r"^(Chosen by the author|Likely duplicate|Related):", run.stdout, re.MULTILINE), run.stdout
     elif name == "eval":
-        weight = float(args[args.index("--dense-weight") + 1]) if "--dense-weight" in args else 0.9
+        weight = float(args[args.index("--dense-weight") + 1]) if "--dense-weight" in args else DEFAULT_DENSE_WEIGHT
         if data is not None:
             assert data["queries"] == len(QUERIES) and data["dense_weight"] == weight and data["ndcg_at_10"] > 0.5, data
         else:
