@@ -116,7 +116,7 @@ def search(
       lessons search --batch queries.jsonl > hits.jsonl
     """
     from ..search.evaluate import read_queries
-    from .terminal import echo, echo_json, format_answer
+    from .terminal import echo_json, format_answer
 
     queries = read_queries(batch, batch.name) if batch else None
     if queries is None and not (query or "").strip():
@@ -140,7 +140,7 @@ def search(
             }
         )
     elif found.hits:
-        echo(format_answer(found))
+        click.echo(format_answer(found))  # escaped piece by piece, keeping its own styling
     else:
         click.echo("No lesson matches these filters.", err=True)
 
@@ -192,7 +192,7 @@ def similar(ctx: click.Context, lesson: str, top: int, as_json: bool, no_refresh
     if as_json:
         echo_json({"lesson": target, "similar": [h.to_dict() for h in hits]})
     elif hits:
-        echo(format_similar(hits))
+        click.echo(format_similar(hits))  # escaped piece by piece, keeping its own styling
     else:
         echo(f"No lesson is close to {target} (related threshold {settings.related_threshold}).")
 

@@ -74,30 +74,31 @@ def progress_bar(label: str, delay: float = 1.0) -> Iterator[Callable[[int, int]
 
 
 def _badge(outcome: str) -> str:
-    return click.style(f"[{outcome}]", fg=OUTCOME_COLOURS.get(outcome, "white"), bold=True)
+    return click.style(f"[{for_terminal(outcome)}]", fg=OUTCOME_COLOURS.get(outcome, "white"), bold=True)
 
 
 def _highlight(text: str, spans: list[tuple[int, int]]) -> str:
     out, last = [], 0
-    for start, end in spans:
-        out.append(text[last:start])
-        out.append(click.style(text[start:end], bold=True, fg="yellow"))
+    for start, end in spans:  # each piece escaped on its own: the spans index the raw snippet
+        out.append(for_terminal(text[last:start]))
+        out.append(click.style(for_terminal(text[start:end]), bold=True, fg="yellow"))
         last = end
-    out.append(text[last:])
+    out.append(for_terminal(text[last:]))
     return "".join(out)
 
 
 def format_hits(hits: list[SearchHit]) -> str:
     """Results for people: rank, title, outcome, sector and size, score, path, snippet with the query terms highlighted.
 
-    Colours are dropped by click when the output is not a terminal.
+    Colours are dropped by click when the output is not a terminal. Every piece that comes from a lesson is
+    escaped here, before the styling is added, so print the result with `click.echo`, not `echo`.
     """
     lines = []
     for hit in hits:
-        where = f"{hit.sector}, {hit.company_size}" + (f", {hit.country}" if hit.country else "")
-        lines.append(f"{hit.rank}. {click.style(hit.title, bold=True)} {_badge(hit.outcome)}")
-        lines.append(f"   {where} | score {hit.score:.3f} | {hit.path}")
-        lines.append(f"   {hit.section}: {_highlight(hit.snippet, hit.highlights)}")
+        where = for_terminal(f"{hit.sector}, {hit.company_size}" + (f", {hit.country}" if hit.country else ""))
+        lines.append(f"{hit.rank}. {click.style(for_terminal(hit.title), bold=True)} {_badge(hit.outcome)}")
+        lines.append(f"   {where} | score {hit.score:.3f} | {for_terminal(hit.path)}")
+        lines.append(f"   {for_terminal(hit.section)}: {_highlight(hit.snippet, hit.highlights)}")
         lines.append("")
     return "\n".join(lines).rstrip()
 
@@ -124,6 +125,6 @@ def format_similar(hits: list[SimilarHit]) -> str:
         lines.append(click.style(f"{heading}:", bold=True))
         for hit in group:
             note = " (likely duplicate)" if hit.chosen_by_author and hit.tier == "likely duplicate" else ""
-            lines.append(f"  {hit.score:.3f}  {hit.title} {_badge(hit.outcome)}{note}")
-            lines.append(f"         {hit.path}")
+            lines.append(f"  {hit.score:.3f}  {for_terminal(hit.title)} {_badge(hit.outcome)}{note}")
+            lines.append(f"         {for_terminal(hit.path)}")
     return "\n".join(lines)

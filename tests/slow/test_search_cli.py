@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from indexer.cli import main
+from indexer.search import integrity
 from tests.helpers import REPO, topic_lesson
 
 pytestmark = pytest.mark.slow
@@ -138,6 +139,8 @@ def test_foreign_index_is_a_clear_error(run, starter: Path, tmp_path: Path) -> N
     manifest = root / ".lessons" / "index" / current / "manifest.json"
     data = json.loads(manifest.read_text())
     data["model"]["sha256"] = "f" * 64
+    # written as another model's index would be, with its own checksum (an edited one is damage, not foreign)
+    data["self_sha256"] = integrity.manifest_digest(data)
     manifest.write_text(json.dumps(data))
     result = run("search", "erp", root=root)
     assert result.exit_code == 1
