@@ -16,6 +16,8 @@ from .charts import bar_chart, stacked_chart
 from .feed import atom_feed
 from .fragments import badge, esc, href, meta_text, money, number, one_line, render_body
 from .options import SiteOptions
+from .search_page import PAGE as SEARCH_PAGE
+from .search_page import page_markdown as search_page
 
 
 def published(lessons: list[Lesson]) -> list[Lesson]:
@@ -42,6 +44,7 @@ def generate(lessons: list[Lesson], taxonomy: Taxonomy, related: dict[str, list[
     files["index.md"] = home_page(shown, groups, names, options)
     files["stats.md"] = stats_page(shown, groups, names)
     files["feed.xml"] = atom_feed(shown[: options.feed_entries], options)
+    files[SEARCH_PAGE] = search_page(options.contributing_page)
     return files
 
 
@@ -167,7 +170,8 @@ def _card(page: str, lesson: Lesson, names: Callable[[str, str], str]) -> str:
     rows.append(("Date", f'<a href="{esc(_facet_link(page, "year", str(meta.date.year)))}">{esc(meta.date.isoformat())}</a>'))
     rows.append(("Contributor", esc(meta.contributor or "anonymous")))
     body = "".join(f"<dt>{esc(k)}</dt><dd>{v}</dd>" for k, v in rows)
-    return f'<dl class="lesson-card">{body}</dl>'
+    # left out of the keyword index: its labels and values would run together into one word-salad snippet
+    return f'<dl class="lesson-card" data-search-exclude>{body}</dl>'
 
 
 def browse_index(groups: dict[str, dict[str, list[Lesson]]], names: Callable[[str, str], str]) -> str:
@@ -231,8 +235,8 @@ def home_page(
         f'<p class="lesson-stats"><strong id="lesson-count">{len(shown)}</strong> lessons from '
         f"<strong>{len(groups['sector'])}</strong> sectors about <strong>{len(groups['technology'])}</strong> technologies.</p>",
         "",
-        '<p class="lesson-search-cta"><label class="md-button md-button--primary" for="__search">'
-        "Has anyone tried this? Search the lessons</label></p>",
+        f'<p class="lesson-search-cta"><a class="md-button md-button--primary" href="{esc(href(page, SEARCH_PAGE))}">'
+        "Has anyone tried this? Search the lessons</a></p>",
         "",
         "<h2>Most common outcomes</h2>",
         f'<p class="lesson-outcomes">{mix}</p>',
