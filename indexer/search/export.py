@@ -64,7 +64,7 @@ def ranking_parameters(info: dict[str, Any], tokenizer: Any, dense_weight: float
     int8 model the page runs, whose hash lets the browser keep it cached until it changes."""
     import hashlib
 
-    specials = tokenizer.encode("").ids  # [CLS] [SEP] for the BERT-style models the export accepts
+    specials = list(tokenizer.encode("").ids)  # [CLS] [SEP] for the BERT-style models the export accepts
     return {
         "format": FORMAT,
         "dense_weight": dense_weight,

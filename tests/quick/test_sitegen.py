@@ -169,8 +169,24 @@ def test_full_text_search_switches_off_above_the_limit(starter) -> None:
     kb, lessons = starter
     small = _generate(lessons, kb.taxonomy, full_text_limit=1000)
     large = _generate(lessons, kb.taxonomy, full_text_limit=10)
-    assert "data-search-exclude" not in small["lessons/crm-engineering-consultancy-abandoned.md"]
+    assert '<div class="lesson-body" lang="en">' in small["lessons/crm-engineering-consultancy-abandoned.md"]
     assert '<div class="lesson-body" lang="en" data-search-exclude>' in large["lessons/crm-engineering-consultancy-abandoned.md"]
+
+
+def test_metadata_card_is_left_out_of_the_keyword_search(starter) -> None:
+    kb, lessons = starter
+    page = _generate(lessons, kb.taxonomy)["lessons/crm-engineering-consultancy-abandoned.md"]
+    assert '<dl class="lesson-card" data-search-exclude>' in page  # its labels and values ran together in snippets
+
+
+def test_search_page_is_generated_and_linked_from_home(starter) -> None:
+    kb, lessons = starter
+    files = _generate(lessons, kb.taxonomy)
+    page = files["search/index.md"]
+    assert "<h1>Has anyone tried this?</h1>" in page and "search:\n  exclude: true" in page
+    assert '<script type="module" src="../assets/search/search.js"></script>' in page
+    assert '<a href="../browse/">browse the lessons</a>' in page  # what a visitor without JavaScript can do
+    assert '<a class="md-button md-button--primary" href="search/">' in files["index.md"]
 
 
 def test_prepare_leaves_out_broken_lessons_and_writes_only_changes(kb: Path, tmp_path: Path) -> None:

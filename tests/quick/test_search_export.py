@@ -1,0 +1,130 @@
+"""The search page's ranking (indexer/web/search_js/rank.js, run by Node) against rank.py on the same index, from the
+files search/export.py writes: same words, same BM25, same fusion, filters and order."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer.core.kb import find_root
+from indexer.search import build, export, rank, store
+from indexer.search.bm25 import tokenize
+from indexer.search.close import NOTHING_CLOSE
+from tests.helpers import FAKE_IDENTITY, REPO, FakeEmbedder, topic_lesson
+
+RANK_JS = REPO / "indexer" / "web" / "search_js" / "rank.js"
+# Runs rank.js on a JSON request from stdin: {"ranking", "lessons", "keyword", "vectors", "cases"}.
+DRIVER = """
+import { allowedMask, denseScores, fuse, keywordScores, tokenize, topLessons } from "RANK_JS";
+let input = "";
+for await (const chunk of process.stdin) input += chunk;
+const { ranking, lessons, keyword, vectors, cases } = JSON.parse(input);
+const answers = cases.map(({ query, vector, filters, k }) => {
+  const allowed = allowedMask(lessons.lessons, filters);
+  const kw = keywordScores(query, keyword, ranking.bm25);
+  const { best } = denseScores(vector, vectors);
+  const fused = fuse(best, kw, allowed, ranking.dense_weight);
+  const order = topLessons(fused, allowed, k);
+  const ids = order.map((row) => lessons.lessons[row].id);
+  return { tokens: tokenize(query, ranking.bm25), keyword: Array.from(kw), ids, scores: order.map((row) => fused[row]) };
+});
+console.log(JSON.stringify(answers));
+"""
+QUERIES = ["cloud ERP migration", "¿Copias de seguridad tras el ransomware?", "VoIP telephone", "Facturación ELECTRÓNICA", "straße"]
+FILTERS = [
+    (rank.Filters(), {}),
+    (rank.Filters(sectors=("manufacturing",)), {"sector": ["manufacturing"]}),
+    (rank.Filters(outcomes=("failure", "partial"), countries=("es",)), {"outcome": ["failure", "partial"], "country": ["es"]}),
+    (rank.Filters(technologies=("backup",)), {"technologies": ["backup"]}),
+]
+SINCE = "2022-01-01"
+
+
+class _Tokens:
+    ids = (101, 102)
+
+
+class _Tokenizer:
+    def encode(self, text: str) -> _Tokens:
+        return _Tokens()
+
+
+@pytest.fixture
+def data(kb: Path) -> store.IndexData:
+    lessons = {
+        "erp-success": topic_lesson("cloud erp migration", outcome="success", sector="manufacturing", country="ES"),
+        "erp-failure": topic_lesson("cloud erp rollback", outcome="failure", sector="manufacturing", date="2021-03-01"),
+        "backup-one": topic_lesson("ransomware backup restore", outcome="partial", sector="transport-logistics", technologies="[backup]"),
+        "voip-one": topic_lesson("voip telephone system", outcome="abandoned", technologies="[voip]"),
+        "draft-one": topic_lesson("cloud erp draft voip", status="draft"),
+    }
+    for name, text in lessons.items():
+        (kb / "lessons" / f"{name}.md").write_text(text)
+    build.refresh(find_root(explicit=kb), FakeEmbedder(), FAKE_IDENTITY)
+    return store.load(store.index_root(kb / ".lessons"), FAKE_IDENTITY)
+
+
+def _exported(data: store.IndexData, kb: Path) -> tuple[dict, dict[str, bytes]]:
+    info = {"model": "fake", "dimension": FakeEmbedder.dimension, "max_seq_length": 256}
+    ranking = export.ranking_parameters(info, _Tokenizer(), 0.9, b"model bytes")
+    shown = {i for i, status in zip(data.ids, data.facets["status"]) if status == "published"}
+    return ranking, export.browser_files(data, shown, find_root(explicit=kb).taxonomy, ranking)
+
+
+def _run_js(request: dict) -> list[dict]:
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("Node.js is missing: scripts/setup needs Node 20 for the website's search page")
+    script = DRIVER.replace("RANK_JS", RANK_JS.as_uri())
+    proc = subprocess.run(
+        [node, "--input-type=module", "-e", script], input=json.dumps(request), capture_output=True, text=True, check=True
+    )
+    return json.loads(proc.stdout)
+
+
+def test_page_ranks_as_rank_py(data: store.IndexData, kb: Path) -> None:
+    ranking, files = _exported(data, kb)
+    lessons = json.loads(files["lessons.json"])
+    assert [card["id"] for card in lessons["lessons"]] == ["backup-one", "erp-failure", "erp-success", "voip-one"]  # no draft
+    rows = [data.row_of(card["id"]) for card in lessons["lessons"]]
+    passages = np.concatenate([np.nonzero(data.passage_lesson == row)[0] for row in rows])
+    # the full-precision vectors, so that any difference is in the ranking logic, not in int8 rounding
+    vectors = {"values": data.matrix[passages].ravel().tolist(), "scales": [1.0] * len(passages)}
+    vectors |= {"counts": lessons["passage_counts"], "dimension": FakeEmbedder.dimension}
+    embedder = FakeEmbedder()
+    cases, expected = [], []
+    for query in QUERIES:
+        for py_filters, js_facets in [*FILTERS, (rank.Filters(since=dt.date.fromisoformat(SINCE)), {})]:
+            since = SINCE[:4] if py_filters.since else ""
+            cases.append(
+                {"query": query, "vector": embedder.encode([query])[0].tolist(), "filters": {"facets": js_facets, "since": since}, "k": 3}
+            )
+            expected.append((rank.search(data, embedder, [query], py_filters, top_k=3, dense_weight=0.9)[0], query))
+    request = {"ranking": ranking, "lessons": lessons, "keyword": json.loads(files["keyword.json"]), "vectors": vectors, "cases": cases}
+    answers = _run_js(request)
+    for answer, (hits, query) in zip(answers, expected):
+        assert answer["ids"] == [h.id for h in hits], query
+        assert np.allclose(answer["scores"], [h.score for h in hits], atol=6e-5), query  # Python rounds to 4 places
+        assert answer["tokens"] == tokenize(query)
+        python_scores = data.keyword.scores(query)[rows]
+        assert np.allclose(answer["keyword"], python_scores, rtol=1e-5, atol=1e-6), query  # BM25 with the draft counted
+
+
+def test_ranking_parameters_are_python_s(data: store.IndexData, kb: Path) -> None:
+    ranking, files = _exported(data, kb)
+    assert ranking["nothing_close"] == NOTHING_CLOSE and ranking["model"]["prefix_ids"] == [101]
+    assert ranking["model"]["suffix_ids"] == [102] and ranking["model"]["max_tokens"] == 256
+    n = sum(json.loads(files["lessons.json"])["passage_counts"])
+    vectors = files["vectors.bin"]
+    scales = np.frombuffer(vectors[: 4 * n], dtype="<f4")
+    values = np.frombuffer(vectors[4 * n :], dtype=np.int8).reshape(n, -1).astype(np.float32)
+    restored = values * scales[:, None]
+    original = data.matrix[data.passage_lesson != data.row_of("draft-one")]
+    assert np.abs(restored - original).max() <= scales.max() / 2 + 1e-6  # int8 rounding, nothing worse
+    assert "draft" not in files["keyword.json"].decode() and "draft" not in files["passages-0.json"].decode()
