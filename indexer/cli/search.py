@@ -108,7 +108,7 @@ def search(
     """
     from ..search.evaluate import read_queries
     from ..search.rank import Filters
-    from .terminal import format_hits
+    from .terminal import format_answer
 
     queries = read_queries(batch, batch.name) if batch else None
     if queries is None and not (query or "").strip():
@@ -121,11 +121,12 @@ def search(
         for (qid, _), hits in zip(queries, results):
             click.echo(json.dumps({"query_id": qid, "hits": [{"id": h.id, "score": h.score} for h in hits]}, ensure_ascii=False))
         return
-    [hits] = session.search([(query or "").strip()], filters, top)
+    [found] = session.answer([(query or "").strip()], filters, top)
     if as_json:
-        click.echo(json.dumps({"query": query, "results": [h.to_dict() for h in hits]}, indent=2, ensure_ascii=False))
-    elif hits:
-        click.echo(format_hits(hits))
+        payload = {"query": query, "nothing_close": found.nothing_close, "results": [h.to_dict() for h in found.hits]}
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+    elif found.hits:
+        click.echo(format_answer(found))
     else:
         click.echo("No lesson matches these filters.", err=True)
 

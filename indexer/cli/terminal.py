@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from ..search.rank import SearchHit
+    from ..search.rank import Answer, SearchHit
     from ..search.similar import SimilarHit
 
 OUTCOME_COLOURS = {"success": "green", "partial": "yellow", "failure": "red", "abandoned": "magenta", "ongoing": "cyan"}
@@ -75,14 +75,28 @@ def format_hits(hits: list[SearchHit]) -> str:
     return "\n".join(lines).rstrip()
 
 
+def format_answer(answer: Answer) -> str:
+    """The results of one search; when no lesson is close, says so first and lists the nearest ones under that heading."""
+    if not answer.nothing_close:
+        return format_hits(answer.hits)
+    heading = click.style("No lesson is close to this question: nobody has written about it yet.", bold=True)
+    invite = "Tried it yourself? Share what happened: lessons new"
+    return f"{heading}\n{invite}\n\nThe nearest lessons, for what they are worth:\n\n{format_hits(answer.hits)}"
+
+
 def format_similar(hits: list[SimilarHit]) -> str:
+    """Similar lessons grouped: those the author chose in `related:` first, then likely duplicates, then related ones."""
     lines = []
-    for tier in ("likely duplicate", "related"):
-        group = [h for h in hits if h.tier == tier]
+    groups = [("Chosen by the author", [h for h in hits if h.chosen_by_author])]
+    groups += [
+        (tier.capitalize(), [h for h in hits if h.tier == tier and not h.chosen_by_author]) for tier in ("likely duplicate", "related")
+    ]
+    for heading, group in groups:
         if not group:
             continue
-        lines.append(click.style(f"{tier.capitalize()}:", bold=True))
+        lines.append(click.style(f"{heading}:", bold=True))
         for hit in group:
-            lines.append(f"  {hit.score:.3f}  {hit.title} {_badge(hit.outcome)}")
+            note = " (likely duplicate)" if hit.chosen_by_author and hit.tier == "likely duplicate" else ""
+            lines.append(f"  {hit.score:.3f}  {hit.title} {_badge(hit.outcome)}{note}")
             lines.append(f"         {hit.path}")
     return "\n".join(lines)

@@ -11,7 +11,7 @@ from ..errors import ConfigError
 SETTINGS_FILE = "lessons.toml"
 
 # Chosen by measurement on the development data (bench/search_quality.py); see docs/how-search-works.md.
-DEFAULT_DENSE_WEIGHT = 0.9
+DEFAULT_DENSE_WEIGHT = 0.95
 DEFAULT_DUPLICATE_THRESHOLD = 0.90
 DEFAULT_RELATED_THRESHOLD = 0.60
 

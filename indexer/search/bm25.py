@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +30,11 @@ ellos en entre era eran es esa esas ese eso esos esta estaba estaban estar estas
 hay la las le les lo los mas me mi mis mucho muy nada ni no nos nosotros o os otra otras otro otros para pero poco por
 porque que quien se sea ser si sin sobre su sus tambien te tiene tienen todo todos tu tus un una unas uno unos y ya yo""".split()
 STOP_WORDS = frozenset(_STOP_EN + _STOP_ES)
+# Words that ask rather than say what is asked about ("has anyone tried X?"): ignored in questions, never in lessons.
+QUESTION_WORDS = frozenset(
+    "anyone anybody someone somebody tried try trying experience experiences alguien probado probar experiencia experiencias".split()
+)
+STOP_WORDS_BY_LANGUAGE = {"en": frozenset(_STOP_EN), "es": frozenset(_STOP_ES)}
 _WORD = re.compile(r"\w+")
 
 
@@ -38,6 +43,11 @@ def tokenize(text: str) -> list[str]:
     folded = unicodedata.normalize("NFKD", text.casefold())
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     return [w for w in _WORD.findall(folded) if len(w) > 1 and w not in STOP_WORDS and not w.startswith("_")]
+
+
+def question_terms(query: str) -> list[str]:
+    """A question's distinct keyword terms, in order, without the words that only ask (`QUESTION_WORDS`)."""
+    return [t for t in dict.fromkeys(tokenize(query)) if t not in QUESTION_WORDS]
 
 
 @dataclass
@@ -57,24 +67,41 @@ class KeywordIndex:
     def scores(self, query: str, allowed: np.ndarray | None = None) -> np.ndarray:
         """BM25 score of every lesson for `query` (float32, one per lesson row)."""
         out = np.zeros(self.size, dtype=np.float32)
-        n = self.size
-        if n == 0:
-            return out
-        avgdl = float(self.doc_len.mean()) or 1.0
-        for term in set(tokenize(query)):
-            col = self.vocab.get(term)
-            if col is None:
-                continue
-            lo, hi = self.indptr[col], self.indptr[col + 1]
-            if lo == hi:
-                continue
-            docs, tf = self.docs[lo:hi], self.tfs[lo:hi]
-            idf = np.log(1.0 + (n - (hi - lo) + 0.5) / ((hi - lo) + 0.5))
-            norm = K1 * (1.0 - B + B * self.doc_len[docs] / avgdl)
-            out[docs] += (idf * tf / (tf + norm)).astype(np.float32)
+        for match in self.matches(set(tokenize(query))):
+            out[match.docs] += match.scores
         if allowed is not None:
             out[~allowed] = 0.0
         return out
+
+    def matches(self, terms: Iterable[str]) -> list[TermMatch]:
+        """Each term's document frequency, IDF and BM25 contribution in the lessons that contain it (in `terms` order)."""
+        n = self.size
+        avgdl = float(self.doc_len.mean()) if n else 1.0
+        out = []
+        for term in terms:
+            col = self.vocab.get(term)
+            lo, hi = (self.indptr[col], self.indptr[col + 1]) if col is not None else (0, 0)
+            docs, tf = self.docs[lo:hi], self.tfs[lo:hi]
+            norm = K1 * (1.0 - B + B * self.doc_len[docs] / (avgdl or 1.0))
+            weight = idf(n, hi - lo)
+            out.append(TermMatch(term, int(hi - lo), weight, docs, (weight * tf / (tf + norm)).astype(np.float32)))
+        return out
+
+
+def idf(n: int, df: int) -> float:
+    """Lucene's BM25 inverse document frequency of a term found in `df` of `n` lessons."""
+    return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+
+
+@dataclass(frozen=True)
+class TermMatch:
+    """One query term in the keyword index: in how many lessons it occurs, its IDF, and its BM25 score in each of them."""
+
+    term: str
+    df: int
+    idf: float
+    docs: np.ndarray  # lesson rows containing the term
+    scores: np.ndarray  # the term's BM25 contribution in each of those lessons
 
 
 def doc_terms(text: str, vocab: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:

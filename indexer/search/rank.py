@@ -15,7 +15,9 @@ import numpy as np
 from ..core.taxonomy import Taxonomy
 from ..core.vocabulary import COUNTRIES, HIDDEN_STATUSES, OUTCOMES, SIZES
 from ..errors import UsageError
-from .bm25 import tokenize
+from .bm25 import question_terms, tokenize
+from .expansion import Expansion, expand
+from .fusion import PARAMETERS, centre_languages, closeness, fuse, keyword_evidence, nothing_close, query_language
 from .store import IndexData
 
 QUERY_CHUNK = 16  # queries scored at once; bounds memory of the all-passages score matrix
@@ -112,18 +114,6 @@ def allowed_lessons(data: IndexData, filters: Filters) -> np.ndarray:
     return mask
 
 
-def fuse(dense: np.ndarray, keyword: np.ndarray, allowed: np.ndarray, dense_weight: float) -> np.ndarray:
-    """Convex combination of the lesson's best passage cosine and its BM25 score scaled by the best BM25 of the candidates.
-
-    Chosen by measurement on the development data (docs/how-search-works.md): plain reciprocal-rank fusion
-    with equal weights scored below dense-only there.
-    """
-    top = float(keyword[allowed].max()) if allowed.any() else 0.0
-    kw = keyword / top if top > 0 else np.zeros_like(keyword)
-    score = dense_weight * dense + (1.0 - dense_weight) * kw
-    return np.where(allowed, score, -np.inf)
-
-
 def lesson_dense_scores(data: IndexData, query_vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each query: every lesson's best passage cosine, and the row of that passage."""
     n_less = data.size
@@ -148,27 +138,84 @@ def lesson_dense_scores(data: IndexData, query_vectors: np.ndarray) -> tuple[np.
     return best, best_row
 
 
-def search(
-    data: IndexData, embedder: Any, queries: Sequence[str], filters: Filters = Filters(), top_k: int = 5, dense_weight: float = 0.9
-) -> list[list[SearchHit]]:
-    """The top lessons for each query (filters applied before the cut)."""
+@dataclass
+class Answer:
+    """The lessons answering one query, and whether any of them is close (`fusion.nothing_close`)."""
+
+    hits: list[SearchHit]
+    nothing_close: bool
+    language: str
+
+
+def answer(
+    data: IndexData,
+    embedder: Any,
+    queries: Sequence[str],
+    filters: Filters = Filters(),
+    top_k: int = 5,
+    dense_weight: float = PARAMETERS.dense_weight,
+    taxonomy: Taxonomy | None = None,
+) -> list[Answer]:
+    """The top lessons for each query (filters applied before the cut), ranked by `fusion.fuse`."""
     allowed = allowed_lessons(data, filters)
-    vectors = embedder.encode(list(queries))
-    dense, best_row = lesson_dense_scores(data, vectors)
+    published = ~_column_in(data, "status", HIDDEN_STATUSES)
+    expansions = [expand(query, taxonomy) for query in queries]
+    texts = list(dict.fromkeys([*queries, *(e.dense_text(q) for e, q in zip(expansions, queries))]))
+    dense, best_row = lesson_dense_scores(data, embedder.encode(texts))
+    row_of = {text: i for i, text in enumerate(texts)}
     results = []
-    for q, query in enumerate(queries):
-        keyword = data.keyword.scores(query)
-        fused = fuse(dense[q], keyword, allowed, dense_weight)
-        n = int(allowed.sum())
-        order = np.argsort(-fused, kind="stable")[: min(top_k, n)]
-        kw_top = float(keyword[allowed].max()) if n else 0.0
-        scale = 1.0 / kw_top if kw_top > 0 else 0.0
-        ranked = [
-            RowScores(int(row), float(fused[row]), float(dense[q, row]), float(keyword[row]) * scale, int(best_row[q, row]))
-            for row in order
-        ]
-        results.append([_hit(data, query, rank, scores) for rank, scores in enumerate(ranked, 1)])
+    for query, expansion in zip(queries, expansions):
+        plain, wide = row_of[query], row_of[expansion.dense_text(query)]
+        scored = _Scored(dense[plain], dense[wide], best_row[wide], allowed, published)
+        results.append(_answer_one(data, query, expansion, scored, top_k, dense_weight))
     return results
+
+
+@dataclass(frozen=True)
+class _Scored:
+    plain: np.ndarray  # best passage cosine per lesson, query as typed
+    wide: np.ndarray  # the same for the query with the taxonomy's English names
+    passage: np.ndarray  # the best passage's row for `wide`
+    allowed: np.ndarray
+    published: np.ndarray
+
+
+def _answer_one(data: IndexData, query: str, expansion: Expansion, scored: _Scored, top_k: int, dense_weight: float) -> Answer:
+    allowed = scored.allowed
+    evidence = keyword_evidence(data.keyword.matches(question_terms(query)), data.keyword.matches(expansion.terms), data.size)
+    centred = centre_languages(scored.wide, data.facets["language"], scored.published)
+    topic = topic_lessons(data, expansion)
+    fused = fuse(centred, evidence.bm25, evidence.rare, topic, allowed, dense_weight)
+    n = int(allowed.sum())
+    kw_top = float(evidence.bm25[allowed].max()) if n else 0.0
+    scale = 1.0 / kw_top if kw_top > 0 else 0.0
+    hits = [
+        _hit(
+            data,
+            query,
+            rank,
+            RowScores(int(row), float(fused[row]), float(scored.wide[row]), float(evidence.bm25[row]) * scale, int(scored.passage[row])),
+        )
+        for rank, row in enumerate(np.argsort(-fused, kind="stable")[: min(top_k, n)], 1)
+    ]
+    language = query_language(query)
+    evidence_close = closeness(
+        float(scored.plain[allowed].max()) if n else 0.0, float(evidence.coverage[allowed].max()) if n else 0.0, bool(topic[allowed].any())
+    )
+    return Answer(hits, nothing_close(evidence_close, language), language)
+
+
+def topic_lessons(data: IndexData, expansion: Expansion) -> np.ndarray:
+    """1.0 for every lesson that has one of the technologies the query names, else 0.0."""
+    named = {slug for section, slug in expansion.entries if section == "technologies"}
+    if not named:
+        return np.zeros(data.size)
+    return np.fromiter((not named.isdisjoint(techs) for techs in data.facets["technologies"]), dtype=np.float64, count=data.size)
+
+
+def search(data: IndexData, embedder: Any, queries: Sequence[str], *args: Any, **kwargs: Any) -> list[list[SearchHit]]:
+    """The top lessons for each query (filters applied before the cut); the arguments are those of `answer`."""
+    return [a.hits for a in answer(data, embedder, queries, *args, **kwargs)]
 
 
 _META_KEYS = (

@@ -23,7 +23,7 @@ from . import build, store
 if TYPE_CHECKING:
     from .build import IndexReport
     from .embedding import OnnxEmbedder
-    from .rank import Filters, SearchHit
+    from .rank import Answer, Filters, SearchHit
     from .similar import SimilarHit
 
 Log = Callable[[str], None]
@@ -159,14 +159,20 @@ class SearchSession:
         self, queries: Sequence[str], filters: Filters | None = None, top_k: int = 5, dense_weight: float | None = None
     ) -> list[list[SearchHit]]:
         """The top lessons for each query, filters applied before the cut (see `rank.search`)."""
-        from .rank import Filters, search, validate_filters
+        return [a.hits for a in self.answer(queries, filters, top_k, dense_weight)]
+
+    def answer(
+        self, queries: Sequence[str], filters: Filters | None = None, top_k: int = 5, dense_weight: float | None = None
+    ) -> list[Answer]:
+        """The top lessons for each query and whether any is close (see `rank.answer`)."""
+        from .rank import Filters, answer, validate_filters
 
         filters = filters or Filters()
         data, embedder = self.index, self.embedder
         if filters != Filters():
             validate_filters(filters, self.kb.taxonomy, data)
         weight = self.settings.dense_weight if dense_weight is None else dense_weight
-        return search(data, embedder, queries, filters, top_k, weight)
+        return answer(data, embedder, queries, filters, top_k, weight, self.kb.taxonomy)
 
     def similar(self, target: str, top: int = 5, exclude: Collection[str] = ()) -> tuple[str, list[SimilarHit]]:
         """Lessons close to `target`, an indexed lesson's id or a lesson file (even a draft): its id and the hits."""
@@ -182,10 +188,11 @@ class SearchSession:
         return similar_to_text(self.index, self.embedder, text, technologies, top, Tiers.of(self.settings))
 
     def related(self, shown: set[str], k: int = 5) -> dict[str, list[str]]:
-        """The k nearest published lessons of every lesson in `shown`: the site's related lessons."""
-        from .similar import related_lessons
+        """Up to k published lessons related by meaning to every lesson in `shown` (above the related thresholds):
+        the site's related lessons, after the author's own `related:` ones, which the site adds itself."""
+        from .similar import Tiers, related_lessons
 
-        return related_lessons(self.index, shown, k) if shown else {}
+        return related_lessons(self.index, shown, Tiers.of(self.settings), k) if shown else {}
 
     def browser_files(self, shown: set[str]) -> dict[str, bytes]:
         """The website search page's model and data for the lessons in `shown`, by path inside its folder."""

@@ -16,6 +16,7 @@ from ..core.settings import Settings
 from ..core.vocabulary import HIDDEN_STATUSES
 from ..errors import UsageError
 from .build import Embedder
+from .likeness import containment, shingles
 from .passages import lesson_passages
 from .store import IndexData
 
@@ -32,12 +33,20 @@ class SimilarHit:
     outcome: str
     sector: str
     summary: str
+    chosen_by_author: bool = False  # listed in the lesson's own `related:` front matter
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 MEANING_WEIGHT = 0.8  # the rest is shared technologies; calibrated on the starter corpus (docs/how-search-works.md)
+# The bundled model is English-only: lessons in two languages about the same problem score 0.24-0.35, distinct
+# ones at most 0.29 (bench/similar_calibration.py), so across languages "related" starts lower.
+RELATED_OTHER_LANGUAGE = 0.30
+# Share of the smaller lesson's 4-word shingles found in the other from which it is a likely duplicate: retold
+# copies (sections and paragraphs moved, new title) share 0.93-0.96, distinct lessons at most 0.006.
+DUPLICATE_SHINGLES = 0.5
+CANDIDATES = 20  # lessons closest by meaning whose shingles are compared
 
 
 @dataclass(frozen=True)
@@ -46,51 +55,97 @@ class Tiers:
 
     duplicate: float
     related: float
+    related_other_language: float = RELATED_OTHER_LANGUAGE
 
     @classmethod
     def of(cls, settings: Settings) -> Tiers:
         return cls(settings.duplicate_threshold, settings.related_threshold)
 
+    def floor(self, same_language: bool) -> float:
+        return self.related if same_language else min(self.related, self.related_other_language)
 
-def similar_to_vector(
-    data: IndexData, vector: np.ndarray, technologies: Sequence[str], exclude: Collection[str], top: int, tiers: Tiers
-) -> list[SimilarHit]:
-    """Lessons closest to a lesson, scored 0.8 x cosine of lesson vectors + 0.2 x overlap (Jaccard) of technologies.
+
+@dataclass(frozen=True)
+class Target:
+    """The lesson whose similar lessons are wanted: its vector, technologies, language, text shingles and author's picks."""
+
+    vector: np.ndarray
+    technologies: Sequence[str]
+    language: str | None = None
+    shingles: frozenset[int] = frozenset()
+    chosen: tuple[str, ...] = ()
+
+
+def meaning_scores(data: IndexData, target: Target, cos: np.ndarray, rows: np.ndarray) -> list[tuple[float, int]]:
+    """(score, row) for the lessons FAISS found (cosines `cos` at `rows`), best first: 0.8 x cosine of lesson vectors
+    + 0.2 x overlap (Jaccard) of technologies.
 
     Meaning alone ranks same-language lessons about different problems too close (the bundled model
     is English-only); sharing a technology separates the pairs that tell the same problem.
     """
+    techs = set(target.technologies)
+    scored = []
+    for c, row in zip(cos, rows):
+        if row < 0:
+            continue
+        other = set(data.facets["technologies"][int(row)])
+        overlap = len(techs & other) / len(techs | other) if techs | other else 0.0
+        scored.append((MEANING_WEIGHT * float(c) + (1 - MEANING_WEIGHT) * overlap, int(row)))
+    scored.sort(key=lambda item: -item[0])
+    return scored
+
+
+def similar_to_vector(data: IndexData, target: Target, exclude: Collection[str], top: int, tiers: Tiers) -> list[SimilarHit]:
+    """Similar lessons for a target compared with every indexed lesson (see `select`)."""
     n = data.lesson_vectors.ntotal
     if n == 0:
         return []
-    cos, rows = data.lesson_vectors.search(np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32), n)
-    techs = set(technologies)
-    scored = []
-    for c, row in zip(cos[0], rows[0]):
-        row = int(row)
-        if data.ids[row] in exclude or data.facets["status"][row] in HIDDEN_STATUSES:
+    cos, rows = data.lesson_vectors.search(np.ascontiguousarray(target.vector.reshape(1, -1), dtype=np.float32), n)
+    return select(data, target, meaning_scores(data, target, cos[0], rows[0]), exclude, top, tiers)
+
+
+def select(
+    data: IndexData, target: Target, scored: list[tuple[float, int]], exclude: Collection[str], top: int, tiers: Tiers
+) -> list[SimilarHit]:
+    """The author's `related:` lessons first, then lessons above the related threshold (lower across languages);
+    a lesson sharing most of its wording (shingles) or scoring above the duplicate threshold is a likely duplicate."""
+    chosen, found = [], []
+    for rank, (score, row) in enumerate(scored):
+        lesson_id = data.ids[row]
+        if lesson_id in exclude or data.facets["status"][row] in HIDDEN_STATUSES:
             continue
-        other = set(data.facets["technologies"][row])
-        overlap = len(techs & other) / len(techs | other) if techs | other else 0.0
-        score = MEANING_WEIGHT * float(c) + (1 - MEANING_WEIGHT) * overlap
-        if score >= tiers.related:
-            scored.append((score, row))
-    scored.sort(key=lambda item: -item[0])
-    return [_hit(data, row, score, tiers) for score, row in scored[:top]]
+        same = target.language is None or data.facets["language"][row] == target.language
+        copy = (
+            rank < CANDIDATES and bool(target.shingles) and containment(target.shingles, lesson_shingles(data, row)) >= DUPLICATE_SHINGLES
+        )
+        tier = "likely duplicate" if copy or score >= tiers.duplicate else "related"
+        if lesson_id in target.chosen:
+            chosen.append(_hit(data, row, score, tier, True))
+        elif tier == "likely duplicate" or score >= tiers.floor(same):
+            found.append(_hit(data, row, score, tier, False))
+    chosen.sort(key=lambda hit: target.chosen.index(hit.id))
+    return (chosen + found)[: max(top, len(chosen))]
 
 
-def _hit(data: IndexData, row: int, score: float, tiers: Tiers) -> SimilarHit:
+def lesson_shingles(data: IndexData, row: int) -> frozenset[int]:
+    """The shingles of an indexed lesson's passages."""
+    lo, hi = np.searchsorted(data.passage_lesson, [row, row + 1])
+    return shingles([data.passage(i) for i in range(int(lo), int(hi))])
+
+
+def _hit(data: IndexData, row: int, score: float, tier: str, chosen: bool) -> SimilarHit:
     rec = data.record(row)
-    tier = "likely duplicate" if score >= tiers.duplicate else "related"
-    return SimilarHit(rec["id"], rec["title"], rec["path"], round(score, 4), tier, rec["outcome"], rec["sector"], rec["summary"])
+    return SimilarHit(rec["id"], rec["title"], rec["path"], round(score, 4), tier, rec["outcome"], rec["sector"], rec["summary"], chosen)
 
 
-def indexed_vector(data: IndexData, lesson_id: str) -> tuple[np.ndarray, list[str]]:
-    """An indexed lesson's vector (the unit-length mean of its passages) and its technologies."""
+def indexed_target(data: IndexData, lesson_id: str) -> Target:
+    """An indexed lesson as a target: the unit-length mean of its passages, its metadata and its shingles."""
     row = data.row_of(lesson_id)
     if row is None:
         raise UsageError(f"no indexed lesson with id '{lesson_id}'")
-    return data.lesson_vectors.reconstruct(row), list(data.facets["technologies"][row])
+    rec = data.record(row)
+    chosen = tuple(rec.get("related") or ())
+    return Target(data.lesson_vectors.reconstruct(row), list(rec["technologies"]), rec["language"], lesson_shingles(data, row), chosen)
 
 
 def centroid(vectors: np.ndarray) -> np.ndarray:
@@ -103,14 +158,13 @@ def find_similar(
 ) -> tuple[str, list[SimilarHit]]:
     """Similar lessons for `target`, an indexed lesson's id or a lesson file (even a draft); its own id is left out."""
     if target.endswith(".md") or Path(target).exists():
-        vector, lesson_id, technologies = draft_vector(kb, embedder, Path(target))
+        lesson_id, found = draft_target(kb, embedder, Path(target))
     else:
-        lesson_id = target
-        vector, technologies = indexed_vector(data, target)
-    return lesson_id, similar_to_vector(data, vector, technologies, {lesson_id}, top, tiers)
+        lesson_id, found = target, indexed_target(data, target)
+    return lesson_id, similar_to_vector(data, found, {lesson_id}, top, tiers)
 
 
-def draft_vector(kb: KnowledgeBase, embedder: Embedder, path: Path) -> tuple[np.ndarray, str, list[str]]:
+def draft_target(kb: KnowledgeBase, embedder: Embedder, path: Path) -> tuple[str, Target]:
     """Embed a lesson file that may not be in the index (its errors other than schema ones are tolerated)."""
     if not path.is_file():
         raise UsageError(f"{path}: no such lesson file")
@@ -119,26 +173,33 @@ def draft_vector(kb: KnowledgeBase, embedder: Embedder, path: Path) -> tuple[np.
         first = next((f.format() for f in findings if f.level == "error"), f"{path}: unreadable")
         raise UsageError(f"cannot compare {path}: fix its front matter first ({first})")
     passages = lesson_passages(lesson, kb.taxonomy)
-    return centroid(embedder.encode([p.embed_text for p in passages])), lesson.id, list(lesson.meta.technologies)
+    meta = lesson.meta
+    vector = centroid(embedder.encode([p.embed_text for p in passages]))
+    return lesson.id, Target(vector, list(meta.technologies), meta.language, shingles([p.text for p in passages]), tuple(meta.related))
 
 
 def similar_to_text(data: IndexData, embedder: Embedder, text: str, technologies: list[str], top: int, tiers: Tiers) -> list[SimilarHit]:
     """The lessons closest to a few words (a new lesson's title and summary), whatever their score."""
     vector = embedder.encode([text])[0]
-    return similar_to_vector(data, vector, technologies, set(), top, Tiers(tiers.duplicate, -1.0))
+    return similar_to_vector(data, Target(vector, technologies), set(), top, Tiers(tiers.duplicate, -1.0, -1.0))
 
 
-def related_lessons(data: IndexData, shown: set[str], k: int = 5) -> dict[str, list[str]]:
-    """The k nearest lessons by meaning for every shown lesson, from the index's lesson vectors in one batched query."""
+def related_lessons(data: IndexData, shown: set[str], tiers: Tiers, k: int = 5) -> dict[str, list[str]]:
+    """Up to k lessons related by meaning (above the related thresholds, likely duplicates included) for every
+    shown lesson, from one batched query. The author's own `related:` lessons are left out: the site puts them first."""
     index = data.lesson_vectors
     n = index.ntotal
     if n < 2:
         return {}
-    hidden = sum(1 for lesson_id in data.ids if lesson_id not in shown)
-    _, rows = index.search(index.reconstruct_n(0, n), min(n, k + 1 + hidden))
+    hidden = {lesson_id for lesson_id in data.ids if lesson_id not in shown}
+    vectors = index.reconstruct_n(0, n)
+    cos, rows = index.search(vectors, min(n, k + 1 + len(hidden) + CANDIDATES))
     related = {}
-    for row, neighbours in enumerate(rows):
-        lesson_id = data.ids[row]
+    for row, lesson_id in enumerate(data.ids):
         if lesson_id in shown:
-            related[lesson_id] = [data.ids[j] for j in neighbours if j >= 0 and j != row and data.ids[j] in shown][:k]
+            rec = data.record(row)
+            target = Target(vectors[row], list(rec["technologies"]), rec["language"])
+            scored = meaning_scores(data, target, cos[row], rows[row])
+            hits = select(data, target, scored, hidden | {lesson_id, *(rec.get("related") or ())}, k, tiers)
+            related[lesson_id] = [hit.id for hit in hits]
     return related

@@ -105,16 +105,6 @@ def test_unknown_filter_values_list_valid_ones(data: store.IndexData, kb: Path) 
         rank.validate_filters(Filters(countries=("xx",)), taxonomy, data)
 
 
-def test_fusion_weights_dense_and_keyword() -> None:
-    dense = np.array([0.9, 0.5, 0.1], dtype=np.float32)
-    kw = np.array([0.0, 4.0, 2.0], dtype=np.float32)
-    allowed = np.array([True, True, False])
-    fused = rank.fuse(dense, kw, allowed, 0.5)
-    np.testing.assert_allclose(fused[:2], [0.45, 0.75])
-    assert fused[2] == -np.inf
-    np.testing.assert_allclose(rank.fuse(dense, kw, allowed, 1.0)[:2], dense[:2])
-
-
 def test_evaluation_metrics_by_hand() -> None:
     qrels = {"q1": {"a": 2, "b": 1, "z": 0}, "q2": {"c": 1}, "q3": {"x": 0}}
     rankings = {"q1": ["b", "x", "a"], "q2": ["y"] * 5 + ["c"]}

@@ -1,0 +1,66 @@
+"""Taxonomy labels by language and synonyms: the file's words for an entry, found whatever the case or accents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexer.core.taxonomy import load_taxonomy, normalise_term
+from indexer.errors import TaxonomyError
+
+from ..helpers import REPO
+
+TAXONOMY = """\
+sectors:
+  hospitality: {name: "Accommodation and food service", es: "Hostelería", synonyms: [restaurante, hotel]}
+technologies:
+  point-of-sale: {name: "Point of sale", es: "Terminal punto de venta", synonyms: [TPV, datáfono]}
+  crm: "CRM"
+business_functions:
+  sales: "Sales"
+"""
+
+
+def _load(tmp_path: Path, text: str = TAXONOMY):
+    path = tmp_path / "taxonomy.yml"
+    path.write_text(text, encoding="utf-8")
+    return load_taxonomy(path)
+
+
+def test_labels_fall_back_to_the_default_name(tmp_path: Path) -> None:
+    taxonomy = _load(tmp_path)
+    assert taxonomy.label("sectors", "hospitality", "es") == "Hostelería"
+    assert taxonomy.label("sectors", "hospitality", "fr") == "Accommodation and food service"
+    assert taxonomy.label("technologies", "crm", "es") == "CRM"
+    assert taxonomy.sectors["hospitality"] == "Accommodation and food service"
+
+
+@pytest.mark.parametrize("text", ["tpv", "DATAFONO", "Terminal punto de venta", "point of sale", "Point-of-Sale"])
+def test_lookup_matches_every_word_for_an_entry(tmp_path: Path, text: str) -> None:
+    assert _load(tmp_path).lookup("technologies", text) == "point-of-sale"
+
+
+def test_lookup_does_not_match_part_of_a_word(tmp_path: Path) -> None:
+    taxonomy = _load(tmp_path)
+    assert taxonomy.lookup("technologies", "tp") is None
+    assert taxonomy.lookup("technologies", "point") is None
+
+
+def test_synonyms_must_be_a_list_of_words(tmp_path: Path) -> None:
+    with pytest.raises(TaxonomyError, match="hospitality: 'synonyms' must be a list"):
+        _load(tmp_path, TAXONOMY.replace("[restaurante, hotel]", "restaurante"))
+
+
+def test_normalise_term() -> None:
+    assert normalise_term("  Copias-de   SEGURIDAD ") == "copias de seguridad"
+    assert normalise_term("Nóminas") == "nominas"
+
+
+def test_the_starter_taxonomy_gives_spanish_labels_and_synonyms() -> None:
+    taxonomy = load_taxonomy(REPO / "lessons" / "taxonomy.yml")
+    assert set(taxonomy.labels["technologies"]) == set(taxonomy.technologies)
+    assert set(taxonomy.labels["sectors"]) == set(taxonomy.sectors)
+    assert taxonomy.lookup("technologies", "copias de seguridad") == "backup"
+    assert taxonomy.lookup("technologies", "centralita") == "voip"
+    assert taxonomy.lookup("technologies", "nóminas") == "payroll"
