@@ -18,13 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from ..core.taxonomy import Taxonomy
+from ..core.taxonomy import Taxonomy, normalise_term
 from ..core.vocabulary import HIDDEN_STATUSES, OUTCOME_LABELS, SIZE_LABELS
-from . import bm25
-from .close import NOTHING_CLOSE
+from . import bm25, expansion, fusion
 from .store import IndexData
 
-FORMAT = 1  # bump when the files below change shape; the page refuses another format
+FORMAT = 2  # bump when the files below change shape; the page refuses another format
 INT8_MODEL = "model.int8.onnx"
 PASSAGE_SHARD = 500  # passages per text file: the page fetches only the shards of the results it shows
 CARD_FIELDS = ("title", "summary", "outcome", "sector", "company_size", "country", "language", "technologies", "date")
@@ -59,17 +58,23 @@ def ensure_int8(folder: Path) -> Path:
     return target
 
 
-def ranking_parameters(info: dict[str, Any], tokenizer: Any, dense_weight: float, model: bytes) -> dict[str, Any]:
-    """Every number and word list the page's ranking and tokenisation use, as Python uses them; `model` is the
-    int8 model the page runs, whose hash lets the browser keep it cached until it changes."""
+def ranking_parameters(info: dict[str, Any], tokenizer: Any, dense_weight: float, model: bytes, taxonomy: Taxonomy) -> dict[str, Any]:
+    """Every number and word list the page's ranking (search/fusion.py) and tokenisation use, as Python uses them;
+    `model` is the int8 model the page runs, whose hash lets the browser keep it cached until it changes."""
     import hashlib
 
     specials = list(tokenizer.encode("").ids)  # [CLS] [SEP] for the BERT-style models the export accepts
     return {
         "format": FORMAT,
-        "dense_weight": dense_weight,
-        "bm25": {"k1": bm25.K1, "b": bm25.B, "min_length": 2, "stop_words": sorted(bm25.STOP_WORDS)},
-        "nothing_close": NOTHING_CLOSE,
+        "dense_weight": dense_weight,  # lessons.toml's, which overrides fusion's default
+        "fusion": fusion.ranking_parameters(),
+        "bm25": {
+            "min_length": 2,
+            "stop_words": sorted(bm25.STOP_WORDS),
+            "question_words": sorted(bm25.QUESTION_WORDS),
+            "stop_words_by_language": {lang: sorted(words) for lang, words in bm25.STOP_WORDS_BY_LANGUAGE.items()},
+        },
+        "expansion": taxonomy_entries(taxonomy),
         "model": {
             "name": info["model"],
             "dimension": info["dimension"],
@@ -81,6 +86,23 @@ def ranking_parameters(info: dict[str, Any], tokenizer: Any, dense_weight: float
         },
         "passage_shard": PASSAGE_SHARD,
     }
+
+
+def taxonomy_entries(taxonomy: Taxonomy) -> list[dict[str, Any]]:
+    """What `expansion.expand` matches in a question, per taxonomy entry: its phrases (normalised), its keyword
+    words and its default label, in the order `expand` finds them."""
+    entries = []
+    for section in expansion.SECTIONS:
+        for slug in getattr(taxonomy, section):
+            if slug == "other":  # as expansion: "other" names no topic
+                continue
+            terms = taxonomy.terms(section, slug)
+            phrases = list(dict.fromkeys(p for p in (normalise_term(t) for t in terms) if p))
+            words = [word for term in terms for word in bm25.tokenize(term)]
+            entries.append(
+                {"section": section, "slug": slug, "phrases": phrases, "words": words, "label": getattr(taxonomy, section).get(slug, slug)}
+            )
+    return entries
 
 
 def quantise(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

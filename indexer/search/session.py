@@ -200,7 +200,7 @@ class SearchSession:
 
         embedder, data = self.embedder, self.index
         model = ensure_int8(embedder.folder).read_bytes()
-        ranking = ranking_parameters(embedder.info, embedder.tokenizer, self.settings.dense_weight, model)
+        ranking = ranking_parameters(embedder.info, embedder.tokenizer, self.settings.dense_weight, model, self.kb.taxonomy)
         files = {f"data/{name}": content for name, content in browser_files(data, shown, self.kb.taxonomy, ranking).items()}
         files["model/model.onnx"] = model
         files["model/tokenizer.json"] = (embedder.folder / "tokenizer.json").read_bytes()

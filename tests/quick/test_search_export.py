@@ -14,29 +14,37 @@ import pytest
 
 from indexer.core.kb import find_root
 from indexer.search import build, export, rank, store
-from indexer.search.bm25 import tokenize
-from indexer.search.close import NOTHING_CLOSE
+from indexer.search.bm25 import question_terms
+from indexer.search.expansion import expand
+from indexer.search.fusion import ranking_parameters
 from tests.helpers import FAKE_IDENTITY, REPO, FakeEmbedder, topic_lesson
 
 RANK_JS = REPO / "indexer" / "web" / "search_js" / "rank.js"
 # Runs rank.js on a JSON request from stdin: {"ranking", "lessons", "keyword", "vectors", "cases"}.
 DRIVER = """
-import { allowedMask, denseScores, fuse, keywordScores, tokenize, topLessons } from "RANK_JS";
+import { allowedMask, denseScores, denseText, expand, questionTerms, rankQuestion } from "RANK_JS";
 let input = "";
 for await (const chunk of process.stdin) input += chunk;
 const { ranking, lessons, keyword, vectors, cases } = JSON.parse(input);
-const answers = cases.map(({ query, vector, filters, k }) => {
+const data = { ranking, lessons, keyword };
+const answers = cases.map(({ query, plain, wide, filters, k }) => {
   const allowed = allowedMask(lessons.lessons, filters);
-  const kw = keywordScores(query, keyword, ranking.bm25);
-  const { best } = denseScores(vector, vectors);
-  const fused = fuse(best, kw, allowed, ranking.dense_weight);
-  const order = topLessons(fused, allowed, k);
-  const ids = order.map((row) => lessons.lessons[row].id);
-  return { tokens: tokenize(query, ranking.bm25), keyword: Array.from(kw), ids, scores: order.map((row) => fused[row]) };
+  const dense = { plain: denseScores(plain, vectors), wide: denseScores(wide, vectors) };
+  const result = rankQuestion(query, data, allowed, k, dense);
+  const wideText = denseText(query, expand(query, ranking.expansion, ranking.bm25));
+  const ids = result.rows.map((row) => lessons.lessons[row].id);
+  return { ids, scores: result.scores, nothingClose: result.nothingClose, wideText, terms: questionTerms(query, ranking.bm25) };
 });
 console.log(JSON.stringify(answers));
 """
-QUERIES = ["cloud ERP migration", "¿Copias de seguridad tras el ransomware?", "VoIP telephone", "Facturación ELECTRÓNICA", "straße"]
+QUERIES = [
+    "has anyone tried a cloud ERP migration?",
+    "¿Alguien ha probado copias de seguridad tras el ransomware?",
+    "VoIP telephone",
+    "Facturación ELECTRÓNICA",
+    "straße",
+    "xylophone quartets",
+]
 FILTERS = [
     (rank.Filters(), {}),
     (rank.Filters(sectors=("manufacturing",)), {"sector": ["manufacturing"]}),
@@ -72,7 +80,7 @@ def data(kb: Path) -> store.IndexData:
 
 def _exported(data: store.IndexData, kb: Path) -> tuple[dict, dict[str, bytes]]:
     info = {"model": "fake", "dimension": FakeEmbedder.dimension, "max_seq_length": 256}
-    ranking = export.ranking_parameters(info, _Tokenizer(), 0.9, b"model bytes")
+    ranking = export.ranking_parameters(info, _Tokenizer(), 0.9, b"model bytes", find_root(explicit=kb).taxonomy)
     shown = {i for i, status in zip(data.ids, data.facets["status"]) if status == "published"}
     return ranking, export.browser_files(data, shown, find_root(explicit=kb).taxonomy, ranking)
 
@@ -97,28 +105,31 @@ def test_page_ranks_as_rank_py(data: store.IndexData, kb: Path) -> None:
     # the full-precision vectors, so that any difference is in the ranking logic, not in int8 rounding
     vectors = {"values": data.matrix[passages].ravel().tolist(), "scales": [1.0] * len(passages)}
     vectors |= {"counts": lessons["passage_counts"], "dimension": FakeEmbedder.dimension}
-    embedder = FakeEmbedder()
+    embedder, taxonomy = FakeEmbedder(), find_root(explicit=kb).taxonomy
     cases, expected = [], []
     for query in QUERIES:
+        wide = expand(query, taxonomy).dense_text(query)
+        plain_vector, wide_vector = (v.tolist() for v in embedder.encode([query, wide]))
         for py_filters, js_facets in [*FILTERS, (rank.Filters(since=dt.date.fromisoformat(SINCE)), {})]:
             since = SINCE[:4] if py_filters.since else ""
-            cases.append(
-                {"query": query, "vector": embedder.encode([query])[0].tolist(), "filters": {"facets": js_facets, "since": since}, "k": 3}
-            )
-            expected.append((rank.search(data, embedder, [query], py_filters, top_k=3, dense_weight=0.9)[0], query))
+            filters = {"facets": js_facets, "since": since}
+            cases.append({"query": query, "plain": plain_vector, "wide": wide_vector, "filters": filters, "k": 3})
+            found = rank.answer(data, embedder, [query], py_filters, top_k=3, dense_weight=0.9, taxonomy=taxonomy)[0]
+            expected.append((found, query, wide))
     request = {"ranking": ranking, "lessons": lessons, "keyword": json.loads(files["keyword.json"]), "vectors": vectors, "cases": cases}
     answers = _run_js(request)
-    for answer, (hits, query) in zip(answers, expected):
-        assert answer["ids"] == [h.id for h in hits], query
-        assert np.allclose(answer["scores"], [h.score for h in hits], atol=6e-5), query  # Python rounds to 4 places
-        assert answer["tokens"] == tokenize(query)
-        python_scores = data.keyword.scores(query)[rows]
-        assert np.allclose(answer["keyword"], python_scores, rtol=1e-5, atol=1e-6), query  # BM25 with the draft counted
+    assert any(a["wideText"] != q for a, (_, q, _) in zip(answers, expected))  # some question names a technology
+    assert {a["nothingClose"] for a in answers} == {True, False}
+    for answer, (found, query, wide) in zip(answers, expected):
+        assert answer["ids"] == [h.id for h in found.hits], query
+        assert np.allclose(answer["scores"], [h.score for h in found.hits], atol=6e-5), query  # Python rounds to 4 places
+        assert answer["nothingClose"] == found.nothing_close, query
+        assert answer["wideText"] == wide and answer["terms"] == question_terms(query), query
 
 
 def test_ranking_parameters_are_python_s(data: store.IndexData, kb: Path) -> None:
     ranking, files = _exported(data, kb)
-    assert ranking["nothing_close"] == NOTHING_CLOSE and ranking["model"]["prefix_ids"] == [101]
+    assert ranking["fusion"] == ranking_parameters() and ranking["model"]["prefix_ids"] == [101]
     assert ranking["model"]["suffix_ids"] == [102] and ranking["model"]["max_tokens"] == 256
     n = sum(json.loads(files["lessons.json"])["passage_counts"])
     vectors = files["vectors.bin"]

@@ -1,32 +1,67 @@
-// Ranking lessons for a question, as `lessons search` does (indexer/search/rank.py): the best passage's cosine
-// of each lesson fused with its BM25 score over the whole lesson, filters applied before the cut, one result
-// per lesson. Every number comes from ranking.json, written by indexer/search/export.py: Python is the one
-// definition, and tests/slow/test_search_page.py keeps the two equal.
+// Ranking lessons for a question as `lessons search` does: indexer/search/fusion.py holds the formula (its
+// docstring is the whole rule) and rank.py applies it. Every number and word list comes from ranking.json,
+// written by indexer/search/export.py, so Python is the one definition; tests keep the two equal
+// (tests/quick/test_search_export.py runs this file with Node, tests/slow/test_search_page.py in Chromium).
 
-// Lower-case words without accents, as bm25.tokenize: the same words match on both sides.
+const fold = (text) => text.toLowerCase().replace(/ß/g, "ss").normalize("NFKD").replace(/\p{M}/gu, "");
+const WORD = /[\p{L}\p{N}_]+/gu;
+
+// bm25.tokenize: lower-case words without accents, two characters or more, no stop words.
 export function tokenize(text, bm25) {
-  const stop = bm25.stopSet ??= new Set(bm25.stop_words);
-  const folded = text.toLowerCase().replace(/ß/g, "ss").normalize("NFKD").replace(/\p{M}/gu, "");
-  const words = folded.match(/[\p{L}\p{N}_]+/gu) || [];
-  return words.filter((w) => [...w].length >= bm25.min_length && !stop.has(w) && !w.startsWith("_"));
+  const stop = (bm25.stopSet ??= new Set(bm25.stop_words));
+  return (fold(text).match(WORD) || []).filter((w) => [...w].length >= bm25.min_length && !stop.has(w) && !w.startsWith("_"));
 }
 
-// Okapi BM25 of every exported lesson (bm25.KeywordIndex.scores), with the whole index's statistics.
-export function keywordScores(query, keyword, bm25) {
-  const terms = keyword.termMap ??= new Map(Object.entries(keyword.terms));
-  const out = new Float64Array(keyword.lengths.length);
+// bm25.question_terms: the distinct terms, without the words that only ask ("anyone", "tried", "probado").
+export function questionTerms(query, bm25) {
+  const asking = (bm25.askSet ??= new Set(bm25.question_words));
+  return [...new Set(tokenize(query, bm25))].filter((t) => !asking.has(t));
+}
+
+// expansion.expand: the taxonomy entries the question names, their extra keyword words and English labels.
+export function expand(query, entries, bm25) {
+  const text = ` ${fold(query.replace(/[^\p{L}\p{N}_\s-]/gu, " ")).replace(/[-_/]+/g, " ").split(/\s+/).filter(Boolean).join(" ")} `;
+  const named = entries.filter((e) => e.phrases.some((p) => text.includes(` ${p} `)));
+  const asked = new Set(tokenize(query, bm25));
+  const terms = [...new Set(named.flatMap((e) => e.words).filter((w) => !asked.has(w)))];
+  return { named, terms, labels: [...new Set(named.map((e) => e.label))] };
+}
+
+export const denseText = (query, expansion) => (expansion.labels.length ? `${query} (${expansion.labels.join(", ")})` : query);
+
+// KeywordIndex.matches: each term's document frequency, IDF and BM25 contribution in the lessons holding it.
+function matches(terms, keyword, fusion) {
+  const postings = (keyword.termMap ??= new Map(Object.entries(keyword.terms)));
   const n = keyword.lessons;
-  for (const term of new Set(tokenize(query, bm25))) {
-    const posting = terms.get(term);
-    if (!posting) continue;
-    const [df, rows, tfs] = posting;
+  return terms.map((term) => {
+    const [df, rows, tfs] = postings.get(term) || [0, [], []];
     const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
-    rows.forEach((row, i) => {
-      const norm = bm25.k1 * (1 - bm25.b + (bm25.b * keyword.lengths[row]) / keyword.average_length);
-      out[row] += (idf * tfs[i]) / (tfs[i] + norm);
+    const scores = rows.map((row, i) => {
+      const norm = fusion.bm25_k1 * (1 - fusion.bm25_b + (fusion.bm25_b * keyword.lengths[row]) / (keyword.average_length || 1));
+      return (idf * tfs[i]) / (tfs[i] + norm);
+    });
+    return { df, idf, rows, scores };
+  });
+}
+
+// fusion.keyword_evidence: BM25 with the taxonomy's extra terms, coverage by the question's own terms, rare share.
+export function keywordEvidence(query, expansion, keyword, ranking) {
+  const { fusion } = ranking;
+  const size = keyword.lengths.length;
+  const [plain, rare, bm25] = [new Float64Array(size), new Float64Array(size), new Float64Array(size)];
+  const limit = Math.max(1, Math.floor(fusion.rare_share * keyword.lessons));
+  const own = matches(questionTerms(query, ranking.bm25), keyword, fusion);
+  for (const m of own) {
+    m.rows.forEach((row, i) => {
+      plain[row] += m.scores[i];
+      if (m.df >= 1 && m.df <= limit) rare[row] += m.idf;
     });
   }
-  return out;
+  bm25.set(plain);
+  for (const m of matches(expansion.terms, keyword, fusion)) m.rows.forEach((row, i) => (bm25[row] += fusion.expansion_weight * m.scores[i]));
+  const mass = own.reduce((sum, m) => sum + (m.df > 0 ? m.idf : 0), 0);
+  if (mass <= 0) return { bm25, coverage: new Float64Array(size), rare: new Float64Array(size) };
+  return { bm25, coverage: plain.map((x) => Math.min(1, x / mass)), rare: rare.map((x) => x / mass) };
 }
 
 // For each lesson, its best passage's cosine with the query and that passage's number (the first one on ties).
@@ -47,6 +82,27 @@ export function denseScores(query, vectors) {
   return { best: best.map((x) => (x === -Infinity ? 0 : x)), bestPassage };
 }
 
+// fusion.centre_languages: each language's lessons compared on their own level (all exported lessons are published).
+export function centreLanguages(dense, lessons, fusion) {
+  if (!dense.length || !fusion.language_centering) return dense;
+  const mean = (rows) => rows.reduce((s, i) => s + dense[i], 0) / rows.length;
+  const overall = mean(lessons.map((_, i) => i));
+  const groups = new Map();
+  lessons.forEach((lesson, i) => groups.set(lesson.language, [...(groups.get(lesson.language) || []), i]));
+  const out = Float64Array.from(dense);
+  for (const rows of groups.values()) {
+    const shift = fusion.language_centering * (mean(rows) - overall);
+    for (const i of rows) out[i] -= shift;
+  }
+  return out;
+}
+
+// rank.topic_lessons: 1 for lessons with a technology the question names.
+export function topicLessons(lessons, expansion) {
+  const named = new Set(expansion.named.filter((e) => e.section === "technologies").map((e) => e.slug));
+  return lessons.map((lesson) => (named.size && (lesson.technologies || []).some((t) => named.has(t)) ? 1 : 0));
+}
+
 // Which lessons pass the filters: within a facet any value matches, across facets all must (rank.allowed_lessons).
 export function allowedMask(lessons, filters) {
   return lessons.map((lesson) => {
@@ -60,11 +116,13 @@ export function allowedMask(lessons, filters) {
   });
 }
 
-// rank.fuse: a convex combination of the dense score and BM25 scaled by the best BM25 among the allowed lessons.
-export function fuse(dense, keyword, allowed, denseWeight) {
+// fusion.fuse: meaning (language-centred), BM25 scaled by the best allowed lesson's, rare words, named topic.
+export function fuse(centred, evidence, topic, allowed, denseWeight, fusion) {
   let top = 0;
-  allowed.forEach((ok, i) => { if (ok && keyword[i] > top) top = keyword[i]; });
-  return Array.from(dense, (d, i) => (allowed[i] ? denseWeight * d + (1 - denseWeight) * (top > 0 ? keyword[i] / top : 0) : -Infinity));
+  allowed.forEach((ok, i) => { if (ok && evidence.bm25[i] > top) top = evidence.bm25[i]; });
+  return Array.from(centred, (d, i) => (allowed[i]
+    ? denseWeight * d + (1 - denseWeight) * (top > 0 ? evidence.bm25[i] / top : 0) + fusion.rare_weight * evidence.rare[i] + fusion.topic_bonus * topic[i]
+    : -Infinity));
 }
 
 // The k best allowed lessons, highest score first, ties in index order (numpy's stable argsort).
@@ -75,13 +133,42 @@ export function topLessons(scores, allowed, k) {
   return rows.slice(0, k);
 }
 
-// search/close.py: no allowed lesson is close when the best cosine is low and no lesson shares a word.
-export function nothingClose(dense, keyword, allowed, rule) {
-  let bestDense = -Infinity, bestKeyword = -Infinity;
+// fusion.query_language: the language whose stop words the question uses most; the model's when tied or none.
+export function queryLanguage(query, ranking) {
+  const words = fold(query).match(WORD) || [];
+  const counts = Object.entries(ranking.bm25.stop_words_by_language).map(([lang, stops]) => [lang, words.filter((w) => stops.includes(w)).length]);
+  const best = Math.max(...counts.map(([, c]) => c));
+  const leaders = counts.filter(([, c]) => c === best).map(([lang]) => lang);
+  const model = ranking.fusion.model_language;
+  return best === 0 || leaders.includes(model) ? model : leaders[0];
+}
+
+// fusion.closeness and fusion.nothing_close, over the allowed lessons, with the plain (unexpanded) meaning.
+export function nothingClose(plainDense, evidence, topic, allowed, language, fusion) {
+  let dense = 0, coverage = 0, named = false, any = false;
   allowed.forEach((ok, i) => {
     if (!ok) return;
-    bestDense = Math.max(bestDense, dense[i]);
-    bestKeyword = Math.max(bestKeyword, keyword[i]);
+    dense = any ? Math.max(dense, plainDense[i]) : plainDense[i];
+    coverage = any ? Math.max(coverage, evidence.coverage[i]) : evidence.coverage[i];
+    named ||= topic[i] > 0;
+    any = true;
   });
-  return bestDense === -Infinity || (bestDense < rule.dense_below && bestKeyword <= rule.keyword_below);
+  const evidenceClose = dense + coverage + (named ? fusion.topic_weight : 0);
+  return evidenceClose < (language === fusion.model_language ? fusion.close_threshold : fusion.close_threshold_other);
+}
+
+// One question, as rank.answer. `dense` holds the best-passage scores of the question as typed (plain) and with
+// the named technologies' English labels (wide); null while the model loads, when only keyword evidence ranks.
+export function rankQuestion(query, data, allowed, k, dense) {
+  const { ranking, lessons, keyword } = data;
+  const expansion = expand(query, ranking.expansion, ranking.bm25);
+  const evidence = keywordEvidence(query, expansion, keyword, ranking);
+  const topic = topicLessons(lessons.lessons, expansion);
+  const wide = dense ? dense.wide.best : new Float64Array(lessons.lessons.length);
+  const centred = dense ? centreLanguages(wide, lessons.lessons, ranking.fusion) : wide;
+  const fused = fuse(centred, evidence, topic, allowed, ranking.dense_weight, ranking.fusion);
+  const rows = topLessons(fused, allowed, k);
+  if (!dense) return { rows: rows.filter((row) => evidence.bm25[row] > 0 || topic[row] > 0), expansion };
+  const none = nothingClose(dense.plain.best, evidence, topic, allowed, queryLanguage(query, ranking), ranking.fusion);
+  return { rows, scores: rows.map((row) => fused[row]), passages: rows.map((row) => dense.wide.bestPassage[row]), nothingClose: none };
 }

@@ -2,7 +2,7 @@
 // first focus or question and then answers by meaning. For outside scripts and tests: `?q=` runs a query,
 // results carry data-lesson-id in rank order, and <html data-search-state> is "keyword", "semantic" or
 // "nothing-close" ("idle" before any question, "error" when the lesson data cannot load).
-import { allowedMask, denseScores, fuse, keywordScores, nothingClose, tokenize, topLessons } from "./rank.js";
+import { allowedMask, denseScores, denseText, expand, rankQuestion, tokenize } from "./rank.js";
 import { card, filterMenus, snippet } from "./cards.js";
 
 const SHOWN = 10;
@@ -107,10 +107,8 @@ async function answer(params) {
   }
   if (run !== latest) return;
   const allowed = allowedMask(d.lessons.lessons, filtersOf(chosenFilters(params)));
-  const keyword = keywordScores(query, d.keyword, d.ranking.bm25);
   if (!ready) {
-    const rows = topLessons(fuse(new Float64Array(keyword.length), keyword, allowed, d.ranking.dense_weight), allowed, SHOWN);
-    show(d, rows.filter((row) => keyword[row] > 0), null, query);
+    show(d, rankQuestion(query, d, allowed, SHOWN, null).rows, null, query);
     setState("keyword", query);
     note("Showing lessons that use your words while the search by meaning loads…");
     loadModel().then(() => run === latest && answer(params), (error) => {
@@ -118,20 +116,22 @@ async function answer(params) {
     });
     return;
   }
-  const vector = await ready.embed(query);
+  // as rank.answer: the question as typed, and with the English names of the technologies it names
+  const wideText = denseText(query, expand(query, d.ranking.expansion, d.ranking.bm25));
+  const plain = denseScores(await ready.embed(query), ready.vectors);
+  const wide = wideText === query ? plain : denseScores(await ready.embed(wideText), ready.vectors);
   if (run !== latest) return;
-  const { best, bestPassage } = denseScores(vector, ready.vectors);
-  if (nothingClose(best, keyword, allowed, d.ranking.nothing_close)) {
+  const result = rankQuestion(query, d, allowed, SHOWN, { plain, wide });
+  if (result.nothingClose) {
     show(d, [], null, query);
     nothing.hidden = false;
     note("");
     return setState("nothing-close", query);
   }
-  const rows = topLessons(fuse(best, keyword, allowed, d.ranking.dense_weight), allowed, SHOWN);
-  const passages = await passageTexts(d, rows.map((row) => bestPassage[row]));
+  const passages = await passageTexts(d, result.passages);
   if (run !== latest) return;
-  show(d, rows, passages, query);
-  note(rows.length ? "" : "No lesson matches these filters.");
+  show(d, result.rows, passages, query);
+  note(result.rows.length ? "" : "No lesson matches these filters.");
   setState("semantic", query);
 }
 
