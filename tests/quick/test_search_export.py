@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 from indexer.core.kb import find_root
-from indexer.search import build, export, rank, store
+from indexer.search import export, rank, store
 from indexer.search.bm25 import question_terms
 from indexer.search.expansion import expand
 from indexer.search.fusion import ranking_parameters
-from tests.helpers import FAKE_IDENTITY, REPO, FakeEmbedder, topic_lesson
+from tests.helpers import REPO, FakeEmbedder
 
 RANK_JS = REPO / "indexer" / "web" / "search_js" / "rank.js"
 # Runs rank.js on a JSON request from stdin: {"ranking", "lessons", "keyword", "vectors", "cases"}.
@@ -61,21 +61,6 @@ class _Tokens:
 class _Tokenizer:
     def encode(self, text: str) -> _Tokens:
         return _Tokens()
-
-
-@pytest.fixture
-def data(kb: Path) -> store.IndexData:
-    lessons = {
-        "erp-success": topic_lesson("cloud erp migration", outcome="success", sector="manufacturing", country="ES"),
-        "erp-failure": topic_lesson("cloud erp rollback", outcome="failure", sector="manufacturing", date="2021-03-01"),
-        "backup-one": topic_lesson("ransomware backup restore", outcome="partial", sector="transport-logistics", technologies="[backup]"),
-        "voip-one": topic_lesson("voip telephone system", outcome="abandoned", technologies="[voip]"),
-        "draft-one": topic_lesson("cloud erp draft voip", status="draft"),
-    }
-    for name, text in lessons.items():
-        (kb / "lessons" / f"{name}.md").write_text(text)
-    build.refresh(find_root(explicit=kb), FakeEmbedder(), FAKE_IDENTITY)
-    return store.load(store.index_root(kb / ".lessons"), FAKE_IDENTITY)
 
 
 def _exported(data: store.IndexData, kb: Path) -> tuple[dict, dict[str, bytes]]:
