@@ -44,9 +44,10 @@ hide:
 <div class="lesson-search__filters" hidden></div>
 </form>
 <p class="lesson-search__status" role="status" aria-live="polite"></p>
-<ol class="lesson-results" aria-label="Lessons found"></ol>
 <div class="lesson-nothing" hidden><p><strong>Nobody has written about this yet.</strong>
-Have you tried it? <a href="{share}">Share what you learned</a>: it will help the next business that asks.</p></div>
+Have you tried it? <a href="{share}">Share what you learned</a>: it will help the next business that asks.</p>
+<p>The nearest lessons, though none is about your question:</p></div>
+<ol class="lesson-results" aria-label="Lessons found"></ol>
 <noscript><p class="lesson-search__noscript">This search runs in your browser and needs JavaScript.
 Without it, <a href="{browse}">browse the lessons</a> by sector, technology, outcome, size, country or year.</p></noscript>
 <script type="module" src="{script}"></script>

@@ -34,12 +34,14 @@ def _run(page, url: str, query: str | None = None) -> tuple[str, list[str]]:
     return page.evaluate("document.documentElement.dataset.searchState"), ids
 
 
-def _cli(site_kb: Path, model_cache: Path, *args: str) -> list[str]:
+def _cli(site_kb: Path, model_cache: Path, *args: str) -> tuple[bool, list[str]]:
+    """`lessons search --json`: whether nothing is close, and the lessons' ids."""
     result = CliRunner().invoke(
         main, ["--root", str(site_kb), "search", "--json", "--no-refresh", *args], env={"LESSONS_CACHE_DIR": str(model_cache)}
     )
     assert result.exit_code == 0, result.output
-    return [hit["id"] for hit in json.loads(result.output)["results"]]
+    answer = json.loads(result.output)
+    return answer["nothing_close"], [hit["id"] for hit in answer["results"]]
 
 
 def test_same_answers_as_the_command_line(page, server: str, site_kb: Path, model_cache: Path) -> None:
@@ -48,8 +50,8 @@ def test_same_answers_as_the_command_line(page, server: str, site_kb: Path, mode
     differences = []
     for query in QUERIES:
         state, browser = _run(page, "", query)
-        cli = _cli(site_kb, model_cache, query)
-        assert state == "semantic" and len(cli) == 5, (query, state)
+        nothing_close, cli = _cli(site_kb, model_cache, query)
+        assert state == ("nothing-close" if nothing_close else "semantic") and len(cli) == 5, (query, state)
         top1 += browser[0] == cli[0]
         overlap += len(set(browser[:5]) & set(cli)) / 5
         if browser[:5] != cli:
@@ -63,7 +65,7 @@ def test_filters_in_the_url_and_in_the_menus(page, server: str, site_kb: Path, m
     query = "moving our invoices and accounts to new software"
     params = {"q": query, "outcome": "success", "size": "small", "since": "2023"}
     state, ids = _run(page, f"{server}search/?{urlencode(params)}")
-    cli = _cli(site_kb, model_cache, query, "--outcome", "success", "--size", "small", "--since", "2023-01-01")
+    _, cli = _cli(site_kb, model_cache, query, "--outcome", "success", "--size", "small", "--since", "2023-01-01")
     assert state == "semantic" and ids[:5] == cli and len(cli) >= 2
     assert page.input_value("#lesson-q") == query
     assert page.input_value("#lesson-filter-outcome") == "success" and page.input_value("#lesson-filter-size") == "small"
@@ -75,25 +77,16 @@ def test_filters_in_the_url_and_in_the_menus(page, server: str, site_kb: Path, m
     assert "size=small" in page.url and f"q={quote(query).replace('%20', '+')}" in page.url
 
 
-def test_nothing_close_says_so_and_uses_the_python_rule(page, server: str, site_kb: Path, model_cache: Path) -> None:
-    from indexer.core.kb import find_root
-    from indexer.core.settings import load_settings
-    from indexer.search.close import nothing_close
-    from indexer.search.rank import Filters, allowed_lessons, lesson_dense_scores
-    from indexer.search.session import open_session
-
-    far, near = "xylophone tuning quartets", "e-invoicing"
-    session = open_session(find_root(explicit=site_kb), load_settings(site_kb), cache_dir=model_cache, refresh=False)
-    data = session.index
-    allowed = allowed_lessons(data, Filters())
-    dense, _ = lesson_dense_scores(data, session.embedder.encode([far, near]))
-    assert nothing_close(dense[0], data.keyword.scores(far), allowed)
-    assert not nothing_close(dense[1], data.keyword.scores(near), allowed)
+def test_nothing_close_says_so_as_the_command_line_does(page, server: str, site_kb: Path, model_cache: Path) -> None:
+    far, near = "xylophone tuning for string quartets", "e-invoicing"
+    assert _cli(site_kb, model_cache, far)[0] and not _cli(site_kb, model_cache, near)[0]  # the CLI's verdicts
     state, ids = _run(page, f"{server}search/?q={quote(far)}")
-    assert state == "nothing-close" and ids == []
+    assert state == "nothing-close" and ids[:5] == _cli(site_kb, model_cache, far)[1]  # the nearest ones, still listed
     assert page.locator(".lesson-nothing").is_visible()
     assert "Nobody has written about this yet" in page.locator(".lesson-nothing").inner_text()
     assert page.locator(".lesson-nothing a").get_attribute("href").endswith("contributing/")
+    state, _ = _run(page, "", near)
+    assert state == "semantic" and not page.locator(".lesson-nothing").is_visible()
 
 
 def test_keyword_answers_come_first_and_stay_when_the_model_cannot_load(page, server: str) -> None:

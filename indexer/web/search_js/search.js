@@ -122,17 +122,13 @@ async function answer(params) {
   const wide = wideText === query ? plain : denseScores(await ready.embed(wideText), ready.vectors);
   if (run !== latest) return;
   const result = rankQuestion(query, d, allowed, SHOWN, { plain, wide });
-  if (result.nothingClose) {
-    show(d, [], null, query);
-    nothing.hidden = false;
-    note("");
-    return setState("nothing-close", query);
-  }
   const passages = await passageTexts(d, result.passages);
   if (run !== latest) return;
   show(d, result.rows, passages, query);
+  // as `lessons search`: when no lesson is close, say so, and still list the nearest ones under that heading
+  nothing.hidden = !result.nothingClose;
   note(result.rows.length ? "" : "No lesson matches these filters.");
-  setState("semantic", query);
+  setState(result.nothingClose ? "nothing-close" : "semantic", query);
 }
 
 // The texts of some passages, fetching only the shards that hold them.
