@@ -7,11 +7,16 @@ so a figure in docs/how-search-works.md can be checked by a test.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from indexer.search.session import SearchSession
 
 REPO = Path(__file__).resolve().parent.parent
 QUESTIONS = Path(__file__).resolve().parent / "data" / "questions.jsonl"
@@ -59,11 +64,15 @@ def product_queries() -> list[tuple[str, str]]:
     return [(form.format(name=name), lesson) for name, lesson in names for form in PRODUCT_QUERIES]
 
 
-def make_product_kb(root: Path) -> Path:
-    """A copy of the starter knowledge base where each invented product is named by one sentence in one lesson."""
+def make_product_kb(root: Path, products: tuple[tuple[str, str, str], ...] = PRODUCTS) -> Path:
+    """A copy of the starter knowledge base where each invented product is named by one sentence in one lesson
+    (with `products=()`, a plain copy). The search index of this repository, when present, is copied too, so
+    that only the changed passages are embedded again."""
     shutil.copytree(REPO / "lessons", root / "lessons")
     shutil.copy(REPO / "lessons.toml", root / "lessons.toml")
-    for _, lesson_id, sentence in PRODUCTS:
+    if (REPO / ".lessons" / "index").is_dir():
+        shutil.copytree(REPO / ".lessons" / "index", root / ".lessons" / "index", ignore=shutil.ignore_patterns("lock"))
+    for _, lesson_id, sentence in products:
         path = root / "lessons" / f"{lesson_id}.md"
         path.write_text(path.read_text(encoding="utf-8").rstrip("\n") + f"\n\n{sentence}\n", encoding="utf-8")
     return root
@@ -88,3 +97,60 @@ def lightly_edited(text: str) -> str:
     body_start = lines.index("---", 1) + 1
     body = [line.replace(" we ", " our team ") for line in lines[body_start:-2]]
     return "\n".join(lines[:body_start] + body) + "\n"
+
+
+def held_out(query_id: str) -> bool:
+    """The fixed half of a development set kept out of tuning: the first 8 hex digits of the id's SHA-256 are odd."""
+    return int(hashlib.sha256(query_id.encode("utf-8")).hexdigest()[:8], 16) % 2 == 1
+
+
+@dataclass
+class Tally:
+    """How many of some questions passed, and which did not."""
+
+    passed: int = 0
+    total: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    def add(self, ok: bool, name: str) -> None:
+        self.passed += ok
+        self.total += 1
+        if not ok:
+            self.misses.append(name)
+
+    @property
+    def share(self) -> float:
+        return self.passed / self.total if self.total else 0.0
+
+    def __str__(self) -> str:
+        missed = f" (missed: {', '.join(self.misses)})" if self.misses else ""
+        return f"{self.passed}/{self.total} = {self.share:.0%}{missed}"
+
+
+def bilingual_figures(session: SearchSession) -> dict[str, Tally]:
+    """On the starter lessons: a lesson in the other language in the top 5 (per question language), one in the same
+    language in the top 5, and `nothing_close` right for covered and uncovered topics (per language)."""
+    languages = dict(zip(session.index.ids, session.index.facets["language"]))
+    asked = questions()
+    answers = session.answer([q.text for q in asked], top_k=5)
+    tallies: dict[str, Tally] = {}
+    for q, found in zip(asked, answers):
+        top = {hit.id for hit in found.hits}
+        other = {t for t in q.topic if languages[t] != q.language}
+        same = {t for t in q.topic if languages[t] == q.language}
+        if other:
+            tallies.setdefault(f"cross-language top 5, {q.language} questions", Tally()).add(bool(top & other), q.id)
+        if same:
+            tallies.setdefault(f"same-language top 5, {q.language} questions", Tally()).add(bool(top & same), q.id)
+        kind = "covered" if q.topic else "uncovered"
+        tallies.setdefault(f"nothing_close right, {kind}, {q.language}", Tally()).add(found.nothing_close != bool(q.topic), q.id)
+    return dict(sorted(tallies.items()))
+
+
+def product_figures(session: SearchSession) -> Tally:
+    """On the product knowledge base: the lesson naming a product or regulation ranked first for each query form."""
+    cases = product_queries()
+    tally = Tally()
+    for (query, lesson), found in zip(cases, session.answer([q for q, _ in cases], top_k=1)):
+        tally.add(bool(found.hits) and found.hits[0].id == lesson, query)
+    return tally

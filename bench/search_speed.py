@@ -7,13 +7,15 @@ Reports, all measured in this run on this machine:
   script that answers the same query with sentence-transformers and the same FAISS index (target:
   median <= 0.8 s and >= 10 times faster);
 - re-indexing after editing one lesson (target <= 3 s);
-- peak memory (max RSS) of a search.
+- peak memory (max RSS) of a search;
+- with `--baseline DIR` (a checkout of another version, such as main), cold search and re-index after one edit
+  timed with that version's code on the same knowledge base in the same run, and the ratios.
 
 The generated lessons recombine sections of the starter corpus and share their starter lesson's title,
 so identical passages repeat and are embedded once (the indexer's deduplication); the report says how
 many distinct passages were embedded.
 
-    python bench/search_speed.py [--count 10000] [--runs 7]
+    python bench/search_speed.py [--count 10000] [--runs 7] [--baseline ../main] [--skip-throughput]
 """
 
 from __future__ import annotations
@@ -52,9 +54,9 @@ print([ids[r] for r in rows[0]])
 """
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess]:
+def timed(cmd: list[str], env: dict[str, str], cwd: Path = REPO) -> tuple[float, subprocess.CompletedProcess]:
     start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=REPO)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=cwd)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(f"command failed: {' '.join(cmd)}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
@@ -97,12 +99,34 @@ def encoding_throughput(root: Path, cache: Path, sample: int) -> dict[str, float
     return {"passages": len(texts), "mean_words": words, "onnx_per_s": onnx_rate, "st_per_s": st_rate, "st_import_and_load_s": st_load}
 
 
+def compare(baseline: Path, lessons: list[str], root: Path, env: dict[str, str], runs: int) -> None:
+    """This version against `baseline` on the same knowledge base in this run, their runs interleaved so that the
+    load of the machine weighs on both alike: medians of cold searches and of re-indexes after one edit."""
+    versions = {"baseline": baseline.resolve(), "this version": REPO}
+    for cwd in versions.values():
+        timed([*lessons, "index"], env, cwd)  # the index as each version writes it (the same format)
+    cold: dict[str, list[float]] = {name: [] for name in versions}
+    edits: dict[str, list[float]] = {name: [] for name in versions}
+    files = sorted((root / "lessons").glob("*.md"))
+    for i in range(runs):
+        for name, cwd in versions.items():
+            cold[name].append(timed([*lessons, "search", QUERY, "-k", "5"], env, cwd)[0])
+            path = files[(i * 997 + len(edits[name]) * 13 + 1) % len(files)]
+            path.write_text(path.read_text() + f"\nA note added in benchmark edit {time.time_ns()}.\n")
+            edits[name].append(timed([*lessons, "index", "--json"], env, cwd)[0])
+    for label, figures in (("cold search", cold), ("re-index after one edit", edits)):
+        mine, base = statistics.median(figures["this version"]), statistics.median(figures["baseline"])
+        print(f"{label}: this version {mine:.2f} s, baseline {base:.2f} s ({baseline}), median of {runs} -> ratio {mine / base:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--sample", type=int, default=300, help="passages for the encoding-throughput comparison")
     parser.add_argument("--work", type=Path, help="keep the generated knowledge base here")
+    parser.add_argument("--baseline", type=Path, help="a checkout of another version to compare with, in this run")
+    parser.add_argument("--skip-throughput", action="store_true", help="skip the ONNX versus sentence-transformers comparison")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work or Path(tmp)
@@ -123,6 +147,10 @@ def main() -> None:
                 f"{report['embedded']} distinct passages embedded, {report['passages'] / seconds:.0f} passages/s overall"
             )
 
+        if args.baseline:
+            compare(args.baseline, lessons, root, env, args.runs)
+        if args.skip_throughput:
+            return
         enc = encoding_throughput(root, cache, args.sample)
         print(
             f"encoding {enc['passages']} distinct passages (mean {enc['mean_words']:.0f} words): ONNX {enc['onnx_per_s']:.1f}/s, "

@@ -49,7 +49,18 @@ def expand(query: str, taxonomy: Taxonomy | None) -> Expansion:
     return Expansion(tuple(entries), tuple(dict.fromkeys(w for w in words if w not in asked)), tuple(dict.fromkeys(labels)))
 
 
+_CACHE: dict[int, tuple[Taxonomy, list[tuple[str, str, str]]]] = {}  # id -> (the taxonomy, kept alive; its phrases)
+
+
 def _phrases(taxonomy: Taxonomy) -> list[tuple[str, str, str]]:
+    cached = _CACHE.get(id(taxonomy))
+    if cached is None or cached[0] is not taxonomy:
+        _CACHE.clear()  # one taxonomy per process in practice
+        cached = _CACHE[id(taxonomy)] = (taxonomy, _normalised_phrases(taxonomy))
+    return cached[1]
+
+
+def _normalised_phrases(taxonomy: Taxonomy) -> list[tuple[str, str, str]]:
     found = []
     for section in SECTIONS:
         for slug in getattr(taxonomy, section):

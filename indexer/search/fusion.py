@@ -7,9 +7,13 @@ Inputs
 - `dense[d]`: the best cosine similarity between the embedded query and any passage of lesson d. Two
   embeddings are used: the *plain* one of the query as typed, and the *expanded* one of
   `expansion.Expansion.dense_text` (the query followed by the English names of the taxonomy technologies it
-  names, "copias de seguridad (Backups)"); without a named technology both are the same.
-- keyword terms (`bm25.tokenize`): the query's *own* terms and the *extra* terms of the taxonomy entries it
-  names (`Expansion.terms`). For a term t: `df(t)` lessons contain it, `idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5))`,
+  names, "copias de seguridad (Backups)"); without a named technology both are the same. A query names a
+  technology when one of its taxonomy terms (`Taxonomy.terms`, compared by `normalise_term`) occurs in the
+  query as whole words; the entry `other` names nothing.
+- keyword terms (`bm25.tokenize`): the query's *own* terms (`bm25.question_terms`: distinct, without the words
+  that only ask, `bm25.QUESTION_WORDS`) and the *extra* terms of the taxonomy technologies it names
+  (`Expansion.terms`, which leaves out the query's own terms). For a term t: `df(t)` lessons contain it,
+  `idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5))`,
   `bm25(t, d) = idf(t) * tf / (tf + k1 * (1 - b + b * len(d) / mean len))` (Lucene's BM25; k1, b below).
 - `mass = sum of idf(t) over own terms with df(t) >= 1`.
 

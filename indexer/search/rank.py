@@ -114,8 +114,9 @@ def allowed_lessons(data: IndexData, filters: Filters) -> np.ndarray:
     return mask
 
 
-def lesson_dense_scores(data: IndexData, query_vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each query: every lesson's best passage cosine, and the row of that passage."""
+def lesson_dense_scores(data: IndexData, query_vectors: np.ndarray, with_rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """For each query: every lesson's best passage cosine, and the row of that passage (for the first `with_rows`
+    queries only, when given: finding the rows costs more than the scores)."""
     n_less = data.size
     bounds = np.searchsorted(data.passage_lesson, np.arange(n_less + 1))
     starts, counts = bounds[:-1], np.diff(bounds)
@@ -130,6 +131,8 @@ def lesson_dense_scores(data: IndexData, query_vectors: np.ndarray) -> tuple[np.
         for q in range(len(chunk)):
             per_passage = scores[q]
             best[lo + q] = np.maximum.reduceat(per_passage, starts)
+            if with_rows is not None and lo + q >= with_rows:
+                continue
             # the first passage reaching its lesson's maximum is the snippet
             hit = np.nonzero(per_passage == np.repeat(best[lo + q], counts))[0]
             owner = data.passage_lesson[hit]
@@ -160,22 +163,28 @@ def answer(
     allowed = allowed_lessons(data, filters)
     published = ~_column_in(data, "status", HIDDEN_STATUSES)
     expansions = [expand(query, taxonomy) for query in queries]
-    texts = list(dict.fromkeys([*queries, *(e.dense_text(q) for e, q in zip(expansions, queries))]))
-    dense, best_row = lesson_dense_scores(data, embedder.encode(texts))
-    row_of = {text: i for i, text in enumerate(texts)}
+    wide_texts = [e.dense_text(q) for e, q in zip(expansions, queries)]
+    plain_only = [q for q, wide in zip(queries, wide_texts) if q != wide]
+    # one pass over the passage vectors for both: the query as typed only serves "nothing close"
+    dense, best_row = lesson_dense_scores(data, embedder.encode([*wide_texts, *plain_only]), with_rows=len(wide_texts))
+    plain_best = {q: float(dense[len(wide_texts) + i][allowed].max()) if allowed.any() else 0.0 for i, q in enumerate(plain_only)}
+    topics = topic_rows(data, expansions)
     results = []
-    for query, expansion in zip(queries, expansions):
-        plain, wide = row_of[query], row_of[expansion.dense_text(query)]
-        scored = _Scored(dense[plain], dense[wide], best_row[wide], allowed, published)
+    for i, (query, expansion) in enumerate(zip(queries, expansions)):
+        best_plain = plain_best.get(query, float(dense[i][allowed].max()) if allowed.any() else 0.0)
+        topic = np.zeros(data.size)
+        topic[[row for _, slug in expansion.entries for row in topics.get(slug, ())]] = 1.0
+        scored = _Scored(best_plain, dense[i], best_row[i], topic, allowed, published)
         results.append(_answer_one(data, query, expansion, scored, top_k, dense_weight))
     return results
 
 
 @dataclass(frozen=True)
 class _Scored:
-    plain: np.ndarray  # best passage cosine per lesson, query as typed
-    wide: np.ndarray  # the same for the query with the taxonomy's English names
+    best_plain: float  # the best passage cosine of the query as typed, over the allowed lessons
+    wide: np.ndarray  # best passage cosine per lesson, query with the taxonomy's English names
     passage: np.ndarray  # the best passage's row for `wide`
+    topic: np.ndarray  # 1.0 for lessons with a technology the query names
     allowed: np.ndarray
     published: np.ndarray
 
@@ -184,7 +193,7 @@ def _answer_one(data: IndexData, query: str, expansion: Expansion, scored: _Scor
     allowed = scored.allowed
     evidence = keyword_evidence(data.keyword.matches(question_terms(query)), data.keyword.matches(expansion.terms), data.size)
     centred = centre_languages(scored.wide, data.facets["language"], scored.published)
-    topic = topic_lessons(data, expansion)
+    topic = scored.topic
     fused = fuse(centred, evidence.bm25, evidence.rare, topic, allowed, dense_weight)
     n = int(allowed.sum())
     kw_top = float(evidence.bm25[allowed].max()) if n else 0.0
@@ -199,18 +208,20 @@ def _answer_one(data: IndexData, query: str, expansion: Expansion, scored: _Scor
         for rank, row in enumerate(np.argsort(-fused, kind="stable")[: min(top_k, n)], 1)
     ]
     language = query_language(query)
-    evidence_close = closeness(
-        float(scored.plain[allowed].max()) if n else 0.0, float(evidence.coverage[allowed].max()) if n else 0.0, bool(topic[allowed].any())
-    )
+    evidence_close = closeness(scored.best_plain, float(evidence.coverage[allowed].max()) if n else 0.0, bool(topic[allowed].any()))
     return Answer(hits, nothing_close(evidence_close, language), language)
 
 
-def topic_lessons(data: IndexData, expansion: Expansion) -> np.ndarray:
-    """1.0 for every lesson that has one of the technologies the query names, else 0.0."""
-    named = {slug for section, slug in expansion.entries if section == "technologies"}
-    if not named:
-        return np.zeros(data.size)
-    return np.fromiter((not named.isdisjoint(techs) for techs in data.facets["technologies"]), dtype=np.float64, count=data.size)
+def topic_rows(data: IndexData, expansions: Sequence[Expansion]) -> dict[str, list[int]]:
+    """For each technology the queries name, the rows of the lessons that have it (one pass over the lessons)."""
+    named = {slug for e in expansions for section, slug in e.entries if section == "technologies"}
+    rows: dict[str, list[int]] = {slug: [] for slug in named}
+    if named:
+        for row, techs in enumerate(data.facets["technologies"]):
+            if not named.isdisjoint(techs):
+                for slug in named.intersection(techs):
+                    rows[slug].append(row)
+    return rows
 
 
 def search(data: IndexData, embedder: Any, queries: Sequence[str], *args: Any, **kwargs: Any) -> list[list[SearchHit]]:

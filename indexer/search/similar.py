@@ -16,6 +16,7 @@ from ..core.settings import Settings
 from ..core.vocabulary import HIDDEN_STATUSES
 from ..errors import UsageError
 from .build import Embedder
+from .fusion import PARAMETERS
 from .likeness import containment, shingles
 from .passages import lesson_passages
 from .store import IndexData
@@ -46,6 +47,7 @@ RELATED_OTHER_LANGUAGE = 0.30
 # Share of the smaller lesson's 4-word shingles found in the other from which it is a likely duplicate: retold
 # copies (sections and paragraphs moved, new title) share 0.93-0.96, distinct lessons at most 0.006.
 DUPLICATE_SHINGLES = 0.5
+MODEL_LANGUAGE = PARAMETERS.model_language
 CANDIDATES = 20  # lessons closest by meaning whose shingles are compared
 
 
@@ -76,8 +78,8 @@ class Target:
     chosen: tuple[str, ...] = ()
 
 
-def meaning_scores(data: IndexData, target: Target, cos: np.ndarray, rows: np.ndarray) -> list[tuple[float, int]]:
-    """(score, row) for the lessons FAISS found (cosines `cos` at `rows`), best first: 0.8 x cosine of lesson vectors
+def meaning_scores(data: IndexData, target: Target, cos: np.ndarray, rows: np.ndarray) -> list[tuple[float, int, float]]:
+    """(score, row, shared technologies) for the lessons FAISS found (cosines `cos` at `rows`), best first: 0.8 x cosine of lesson vectors
     + 0.2 x overlap (Jaccard) of technologies.
 
     Meaning alone ranks same-language lessons about different problems too close (the bundled model
@@ -90,7 +92,7 @@ def meaning_scores(data: IndexData, target: Target, cos: np.ndarray, rows: np.nd
             continue
         other = set(data.facets["technologies"][int(row)])
         overlap = len(techs & other) / len(techs | other) if techs | other else 0.0
-        scored.append((MEANING_WEIGHT * float(c) + (1 - MEANING_WEIGHT) * overlap, int(row)))
+        scored.append((MEANING_WEIGHT * float(c) + (1 - MEANING_WEIGHT) * overlap, int(row), overlap))
     scored.sort(key=lambda item: -item[0])
     return scored
 
@@ -105,12 +107,13 @@ def similar_to_vector(data: IndexData, target: Target, exclude: Collection[str],
 
 
 def select(
-    data: IndexData, target: Target, scored: list[tuple[float, int]], exclude: Collection[str], top: int, tiers: Tiers
+    data: IndexData, target: Target, scored: list[tuple[float, int, float]], exclude: Collection[str], top: int, tiers: Tiers
 ) -> list[SimilarHit]:
-    """The author's `related:` lessons first, then lessons above the related threshold (lower across languages);
-    a lesson sharing most of its wording (shingles) or scoring above the duplicate threshold is a likely duplicate."""
+    """The author's `related:` lessons first, then lessons above the related threshold (lower across languages; two
+    lessons in another language than the model's must also share a technology, as the model scores any two of them
+    high); a lesson sharing most of its wording (shingles) or scoring above the duplicate threshold is a likely duplicate."""
     chosen, found = [], []
-    for rank, (score, row) in enumerate(scored):
+    for rank, (score, row, overlap) in enumerate(scored):
         lesson_id = data.ids[row]
         if lesson_id in exclude or data.facets["status"][row] in HIDDEN_STATUSES:
             continue
@@ -121,7 +124,9 @@ def select(
         tier = "likely duplicate" if copy or score >= tiers.duplicate else "related"
         if lesson_id in target.chosen:
             chosen.append(_hit(data, row, score, tier, True))
-        elif tier == "likely duplicate" or score >= tiers.floor(same):
+        elif tier == "likely duplicate" or (
+            score >= tiers.floor(same) and (overlap > 0 or not same or target.language in (None, MODEL_LANGUAGE))
+        ):
             found.append(_hit(data, row, score, tier, False))
     chosen.sort(key=lambda hit: target.chosen.index(hit.id))
     return (chosen + found)[: max(top, len(chosen))]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from ..core.lesson import Lesson
 from ..core.stats import facet_values
@@ -18,6 +18,12 @@ from .fragments import badge, esc, href, meta_text, money, number, one_line, ren
 from .options import SiteOptions
 from .search_page import PAGE as SEARCH_PAGE
 from .search_page import page_markdown as search_page
+
+
+def related_links(lesson: Lesson, related: dict[str, list[str]], by_id: dict[str, Lesson]) -> list[Lesson]:
+    """The author's own `related:` lessons first, then those the index found related by meaning (no repeats)."""
+    ids = dict.fromkeys(r for r in [*lesson.meta.related, *related.get(lesson.id, [])] if r in by_id and r != lesson.id)
+    return [by_id[r] for r in ids]
 
 
 def published(lessons: list[Lesson]) -> list[Lesson]:
@@ -33,8 +39,7 @@ def generate(lessons: list[Lesson], taxonomy: Taxonomy, related: dict[str, list[
     files: dict[str, str | bytes] = {}
     full_text = len(shown) <= options.full_text_limit
     for lesson in shown:
-        links = [by_id[r] for r in related.get(lesson.id, []) if r in by_id]
-        files[f"lessons/{lesson.id}.md"] = lesson_page(lesson, links, by_id, names, options, full_text)
+        files[f"lessons/{lesson.id}.md"] = lesson_page(lesson, related_links(lesson, related, by_id), by_id, names, options, full_text)
     groups = {facet: _group(shown, facet) for facet in BROWSE_FACETS}
     files["browse/index.md"] = browse_index(groups, names)
     for facet, values in groups.items():
@@ -90,15 +95,16 @@ def _facet_link(page: str, facet: str, value: str) -> str:
     return href(page, f"browse/{FACETS[facet].url}/{_slug(value)}.md")
 
 
-def lesson_list(page: str, lessons: list[Lesson], names: Callable[[str, str], str]) -> str:
-    """A list of lessons with title, outcome badge, facts and one-line summary."""
+def lesson_list(page: str, lessons: list[Lesson], names: Callable[[str, str], str], chosen: Collection[str] = ()) -> str:
+    """A list of lessons with title, outcome badge, facts and one-line summary; `chosen` ones are marked as the author's pick."""
     items = []
     for lesson in lessons:
         meta = lesson.meta
         facts = " · ".join(esc(x) for x in (names("sector", meta.sector), meta.company_size, meta.country or "", str(meta.date.year)) if x)
+        pick = ' <span class="lesson-chosen">chosen by the author</span>' if lesson.id in chosen else ""
         items.append(
             f'<li><a class="lesson-link" href="{esc(href(page, f"lessons/{lesson.id}.md"))}">{esc(meta.title)}</a> '
-            f'{badge(meta.outcome)} <span class="lesson-facts">{facts}</span>'
+            f'{badge(meta.outcome)}{pick} <span class="lesson-facts">{facts}</span>'
             f'<br><span class="lesson-summary">{esc(one_line(meta.summary))}</span></li>'
         )
     return '<ul class="lesson-list">\n' + "\n".join(items) + "\n</ul>"
@@ -129,7 +135,7 @@ def lesson_page(
     exclude = "" if full_text else " data-search-exclude"
     parts += [f'<div class="lesson-body" lang="{esc(meta.language)}"{exclude}>', render_body(lesson.body), "</div>", ""]
     parts += ['<h2 id="related-lessons">Related lessons</h2>', ""]
-    parts += [lesson_list(page, related, names) if related else "<p>No related lesson yet.</p>", ""]
+    parts += [lesson_list(page, related, names, chosen=set(meta.related)) if related else "<p>No related lesson yet.</p>", ""]
     actions = []
     if options.repo_url and options.root is not None:
         source = lesson.path.resolve().relative_to(options.root.resolve()).as_posix()

@@ -106,6 +106,19 @@ def test_lesson_page_shows_card_banner_related_and_links(starter) -> None:
     assert '<div class="lesson-body" lang="en">' in page
 
 
+def test_related_box_puts_the_authors_choice_first_and_says_when_there_is_none(starter) -> None:
+    kb, lessons = starter
+    files = _generate(lessons, kb.taxonomy, {"erp-nube-distribuidora-bebidas": ["online-shop-craft-brewery", "cloud-erp-food-distributor"]})
+    box = files["lessons/erp-nube-distribuidora-bebidas.md"].split('id="related-lessons"')[1]
+    links = re.findall(r'class="lesson-link" href="\.\./([a-z0-9-]+)/"', box)
+    # `related:` of this Spanish lesson names its two English siblings: first, marked, and not repeated
+    assert links == ["cloud-erp-food-distributor", "cloud-erp-furniture-maker-failure", "online-shop-craft-brewery"]
+    assert box.count("chosen by the author") == 2
+    assert box.index("chosen by the author") < box.index("online-shop-craft-brewery")
+    unrelated = files["lessons/wifi-upgrade-family-hotel.md"].split('id="related-lessons"')[1]
+    assert "No related lesson yet." in unrelated and "lesson-link" not in unrelated.split("</p>")[0]
+
+
 def test_spanish_lesson_body_has_lang_es(starter) -> None:
     kb, lessons = starter
     files = _generate(lessons, kb.taxonomy)
