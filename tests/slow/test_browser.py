@@ -42,7 +42,7 @@ def test_click_through_sector_to_lesson_to_related(page, server: str) -> None:
     page.wait_for_selector("dl.lesson-card")
     assert page.locator("h1").inner_text() == title
     related = page.locator("#related-lessons ~ ul.lesson-list a.lesson-link")
-    assert related.count() == 5
+    assert 1 <= related.count() <= 5  # only lessons above the related thresholds are listed
     for i in range(related.count()):
         name = related.nth(i).inner_text()
         href = related.nth(i).get_attribute("href")
@@ -56,8 +56,8 @@ def test_click_through_sector_to_lesson_to_related(page, server: str) -> None:
 
 def _search(page, server: str, query: str) -> list[str]:
     page.goto(server + "stats/")
-    page.locator("label[for=__search]").first.click()  # the header's search box
-    box = page.locator("input.md-search__input")
+    box = page.locator("input.md-search__input")  # the header's search box
+    box.click()
     box.fill(query)
     page.wait_for_selector(".md-search-result__item", timeout=15000)
     return page.locator(".md-search-result__item").all_inner_texts()
