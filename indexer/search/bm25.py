@@ -34,7 +34,6 @@ STOP_WORDS = frozenset(_STOP_EN + _STOP_ES)
 QUESTION_WORDS = frozenset(
     "anyone anybody someone somebody tried try trying experience experiences alguien probado probar experiencia experiencias".split()
 )
-STOP_WORDS_BY_LANGUAGE = {"en": frozenset(_STOP_EN), "es": frozenset(_STOP_ES)}
 _WORD = re.compile(r"\w+")
 
 

@@ -15,7 +15,8 @@ Inputs
   (`Expansion.terms`, which leaves out the query's own terms). For a term t: `df(t)` lessons contain it,
   `idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5))`,
   `bm25(t, d) = idf(t) * tf / (tf + k1 * (1 - b + b * len(d) / mean len))` (Lucene's BM25; k1, b below).
-- `mass = sum of idf(t) over own terms with df(t) >= 1`.
+- `mass = sum of idf(t) over own terms with df(t) >= 1`; `asked = sum of idf(t) over all own terms` (a word no
+  lesson contains counts with df = 0: the question asks about something no lesson mentions).
 
 Ranking (`fuse`)
 1. `keyword[d] = sum of bm25(t, d) over own terms + expansion_weight * sum over extra terms`, divided by its
@@ -33,17 +34,13 @@ Ranking (`fuse`)
 
 Nothing close (`nothing_close`), over the lessons that may be shown and without the taxonomy's help:
 - `best_dense` = the best *plain* dense; `best_coverage` = the best `min(1, sum of bm25(t, d) over own terms
-  / mass)`; `named` = 1 when `topic[d]` is 1 for one of those lessons, else 0;
-- `evidence = best_dense + best_coverage + topic_weight * named`;
-- the query's language (`query_language`) is the language whose stop words it uses most (English when
-  tied or none); no lesson is close when `evidence < close_threshold[language]`, the threshold of another
-  language than the model's being `close_threshold_other`.
+  / asked)`; `named` = 1 when `topic[d]` is 1 for one of those lessons, else 0;
+- `evidence = best_dense + best_coverage + topic_weight * named`; no lesson is close when
+  `evidence < close_threshold`.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -51,7 +48,7 @@ from typing import Any
 import numpy as np
 
 from ..core.settings import DEFAULT_DENSE_WEIGHT
-from .bm25 import K1, STOP_WORDS_BY_LANGUAGE, B, TermMatch
+from .bm25 import K1, B, TermMatch
 
 
 @dataclass(frozen=True)
@@ -67,8 +64,7 @@ class RankingParameters:
     model_language: str = "en"  # the language the bundled model was trained on
     topic_bonus: float = 0.1
     topic_weight: float = 0.3
-    close_threshold: float = 0.95  # for questions in the model's language
-    close_threshold_other: float = 1.15  # for questions in another language
+    close_threshold: float = 0.925
 
 
 PARAMETERS = RankingParameters()
@@ -81,7 +77,8 @@ def ranking_parameters() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class KeywordEvidence:
-    """Per lesson: BM25 with the taxonomy's extra terms, coverage of the query by its own terms (0-1), rare share (0-1)."""
+    """Per lesson: BM25 with the taxonomy's extra terms, coverage of everything the query asks by its own terms (0-1),
+    and the share of the query held in rare terms (0-1)."""
 
     bm25: np.ndarray
     coverage: np.ndarray
@@ -103,9 +100,10 @@ def keyword_evidence(
     for m in extra:
         bm25[m.docs] += params.expansion_weight * m.scores
     mass = sum(m.idf for m in own if m.df > 0)
+    asked = sum(m.idf for m in own)
     if mass <= 0:
         return KeywordEvidence(bm25, np.zeros(lessons), np.zeros(lessons))
-    return KeywordEvidence(bm25, np.minimum(1.0, plain / mass), rare / mass)
+    return KeywordEvidence(bm25, np.minimum(1.0, plain / asked), rare / mass)
 
 
 def centre_languages(
@@ -139,21 +137,11 @@ def fuse(
     return np.where(allowed, score, -np.inf)
 
 
-def query_language(query: str, params: RankingParameters = PARAMETERS) -> str:
-    """The language whose stop words the query uses most; the model's language when tied or none."""
-    words = re.findall(r"\w+", "".join(c for c in unicodedata.normalize("NFKD", query.casefold()) if not unicodedata.combining(c)))
-    counts = {lang: sum(w in stops for w in words) for lang, stops in STOP_WORDS_BY_LANGUAGE.items()}
-    best = max(counts.values())
-    leaders = [lang for lang, count in counts.items() if count == best]
-    return params.model_language if best == 0 or params.model_language in leaders else leaders[0]
-
-
 def closeness(best_dense: float, best_coverage: float, names_topic: bool, params: RankingParameters = PARAMETERS) -> float:
     """The evidence that some lesson is close: best plain cosine + best keyword coverage + a bonus for a named topic."""
     return best_dense + best_coverage + (params.topic_weight if names_topic else 0.0)
 
 
-def nothing_close(evidence: float, language: str, params: RankingParameters = PARAMETERS) -> bool:
-    """True when the evidence is below the threshold of the query's language."""
-    threshold = params.close_threshold if language == params.model_language else params.close_threshold_other
-    return evidence < threshold
+def nothing_close(evidence: float, params: RankingParameters = PARAMETERS) -> bool:
+    """True when the evidence that some lesson is close is below the threshold."""
+    return evidence < params.close_threshold

@@ -17,7 +17,7 @@ from ..core.vocabulary import COUNTRIES, HIDDEN_STATUSES, OUTCOMES, SIZES
 from ..errors import UsageError
 from .bm25 import question_terms, tokenize
 from .expansion import Expansion, expand
-from .fusion import PARAMETERS, centre_languages, closeness, fuse, keyword_evidence, nothing_close, query_language
+from .fusion import PARAMETERS, centre_languages, closeness, fuse, keyword_evidence, nothing_close
 from .store import IndexData
 
 QUERY_CHUNK = 16  # queries scored at once; bounds memory of the all-passages score matrix
@@ -147,7 +147,6 @@ class Answer:
 
     hits: list[SearchHit]
     nothing_close: bool
-    language: str
 
 
 def answer(
@@ -207,9 +206,8 @@ def _answer_one(data: IndexData, query: str, expansion: Expansion, scored: _Scor
         )
         for rank, row in enumerate(np.argsort(-fused, kind="stable")[: min(top_k, n)], 1)
     ]
-    language = query_language(query)
     evidence_close = closeness(scored.best_plain, float(evidence.coverage[allowed].max()) if n else 0.0, bool(topic[allowed].any()))
-    return Answer(hits, nothing_close(evidence_close, language), language)
+    return Answer(hits, nothing_close(evidence_close))
 
 
 def topic_rows(data: IndexData, expansions: Sequence[Expansion]) -> dict[str, list[int]]:

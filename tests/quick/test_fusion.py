@@ -52,17 +52,14 @@ def test_language_centring_compares_each_language_on_its_own_level() -> None:
     np.testing.assert_allclose(centred.mean(), dense.mean())
 
 
-def test_nothing_close_needs_more_evidence_for_another_language_than_the_models() -> None:
-    evidence = fusion.closeness(0.55, 0.45, False)
-    assert not fusion.nothing_close(evidence, "en")
-    assert fusion.nothing_close(evidence, "es")
-    assert fusion.nothing_close(fusion.closeness(0.3, 0.0, True), "en")
-
-
-def test_query_language_from_stop_words() -> None:
-    assert fusion.query_language("¿cuánto se tarda en recuperar las copias de seguridad?") == "es"
-    assert fusion.query_language("how long does a restore take?") == "en"
-    assert fusion.query_language("TicketBAI") == "en"
+def test_nothing_close_weighs_meaning_keywords_and_a_named_topic() -> None:
+    assert not fusion.nothing_close(fusion.closeness(0.55, 0.45, False))
+    assert fusion.nothing_close(fusion.closeness(0.35, 0.3, False))
+    assert fusion.nothing_close(fusion.closeness(0.3, 0.0, True))  # a named topic alone is not enough
+    texts = [f"lesson {i} about delivery routes" for i in range(20)]
+    index = bm25.build(texts)
+    evidence = fusion.keyword_evidence(index.matches(bm25.question_terms("drone delivery")), [], len(texts))
+    assert evidence.coverage.max() < 0.5  # "drone" is asked and no lesson has it
 
 
 def test_ranking_parameters_are_json_data_with_every_number() -> None:
