@@ -72,7 +72,6 @@ def ranking_parameters(info: dict[str, Any], tokenizer: Any, dense_weight: float
             "min_length": 2,
             "stop_words": sorted(bm25.STOP_WORDS),
             "question_words": sorted(bm25.QUESTION_WORDS),
-            "stop_words_by_language": {lang: sorted(words) for lang, words in bm25.STOP_WORDS_BY_LANGUAGE.items()},
         },
         "expansion": taxonomy_entries(taxonomy),
         "model": {

@@ -4,7 +4,7 @@
 // (tests/quick/test_search_export.py runs this file with Node, tests/slow/test_search_page.py in Chromium).
 
 const fold = (text) => text.toLowerCase().replace(/ß/g, "ss").normalize("NFKD").replace(/\p{M}/gu, "");
-const WORD = /[\p{L}\p{N}_]+/gu;
+const WORD = /[\p{L}\p{N}_]+/gu; // Python's \w once accents are gone
 
 // bm25.tokenize: lower-case words without accents, two characters or more, no stop words.
 export function tokenize(text, bm25) {
@@ -60,8 +60,9 @@ export function keywordEvidence(query, expansion, keyword, ranking) {
   bm25.set(plain);
   for (const m of matches(expansion.terms, keyword, fusion)) m.rows.forEach((row, i) => (bm25[row] += fusion.expansion_weight * m.scores[i]));
   const mass = own.reduce((sum, m) => sum + (m.df > 0 ? m.idf : 0), 0);
+  const asked = own.reduce((sum, m) => sum + m.idf, 0); // a word no lesson contains counts too (df 0)
   if (mass <= 0) return { bm25, coverage: new Float64Array(size), rare: new Float64Array(size) };
-  return { bm25, coverage: plain.map((x) => Math.min(1, x / mass)), rare: rare.map((x) => x / mass) };
+  return { bm25, coverage: plain.map((x) => Math.min(1, x / asked)), rare: rare.map((x) => x / mass) };
 }
 
 // For each lesson, its best passage's cosine with the query and that passage's number (the first one on ties).
@@ -133,18 +134,8 @@ export function topLessons(scores, allowed, k) {
   return rows.slice(0, k);
 }
 
-// fusion.query_language: the language whose stop words the question uses most; the model's when tied or none.
-export function queryLanguage(query, ranking) {
-  const words = fold(query).match(WORD) || [];
-  const counts = Object.entries(ranking.bm25.stop_words_by_language).map(([lang, stops]) => [lang, words.filter((w) => stops.includes(w)).length]);
-  const best = Math.max(...counts.map(([, c]) => c));
-  const leaders = counts.filter(([, c]) => c === best).map(([lang]) => lang);
-  const model = ranking.fusion.model_language;
-  return best === 0 || leaders.includes(model) ? model : leaders[0];
-}
-
 // fusion.closeness and fusion.nothing_close, over the allowed lessons, with the plain (unexpanded) meaning.
-export function nothingClose(plainDense, evidence, topic, allowed, language, fusion) {
+export function nothingClose(plainDense, evidence, topic, allowed, fusion) {
   let dense = 0, coverage = 0, named = false, any = false;
   allowed.forEach((ok, i) => {
     if (!ok) return;
@@ -154,7 +145,7 @@ export function nothingClose(plainDense, evidence, topic, allowed, language, fus
     any = true;
   });
   const evidenceClose = dense + coverage + (named ? fusion.topic_weight : 0);
-  return evidenceClose < (language === fusion.model_language ? fusion.close_threshold : fusion.close_threshold_other);
+  return evidenceClose < fusion.close_threshold;
 }
 
 // One question, as rank.answer. `dense` holds the best-passage scores of the question as typed (plain) and with
@@ -169,6 +160,6 @@ export function rankQuestion(query, data, allowed, k, dense) {
   const fused = fuse(centred, evidence, topic, allowed, ranking.dense_weight, ranking.fusion);
   const rows = topLessons(fused, allowed, k);
   if (!dense) return { rows: rows.filter((row) => evidence.bm25[row] > 0 || topic[row] > 0), expansion };
-  const none = nothingClose(dense.plain.best, evidence, topic, allowed, queryLanguage(query, ranking), ranking.fusion);
+  const none = nothingClose(dense.plain.best, evidence, topic, allowed, ranking.fusion);
   return { rows, scores: rows.map((row) => fused[row]), passages: rows.map((row) => dense.wide.bestPassage[row]), nothingClose: none };
 }
