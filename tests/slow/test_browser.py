@@ -58,7 +58,7 @@ def _search(page, server: str, query: str) -> list[str]:
     page.goto(server + "stats/")
     box = page.locator("input.md-search__input")  # the header's search box
     box.click()
-    box.fill(query)
+    box.press_sequentially(query)  # Material's search reads key presses
     page.wait_for_selector(".md-search-result__item", timeout=15000)
     return page.locator(".md-search-result__item").all_inner_texts()
 
