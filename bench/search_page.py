@@ -54,7 +54,8 @@ TYPE_AND_TIME = """([query, states]) => new Promise((resolve) => {
   box.value = query;
   box.dispatchEvent(new Event("input"));
 })"""
-MATERIAL = ("assets/javascripts/", "assets/stylesheets/", "assets/images/")  # the theme's own assets
+# the theme's own assets, and its keyword index (lunr), which every page of the site fetches
+MATERIAL = ("assets/javascripts/", "assets/stylesheets/", "assets/images/", "search/search_index.json")
 DATA = ("lessons.json", "keyword.json", "vectors.bin", "ranking.json")
 
 
