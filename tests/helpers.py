@@ -234,3 +234,31 @@ def lock_held(folder: Path, command: str = "lessons index") -> Iterator[int]:
     finally:
         release.set()
         holder.join(30)
+
+
+# Questions as a visitor types them, on topics the starter lessons cover, in English and Spanish: the search page
+# and `lessons search` must agree on them (tests/slow/test_search_page.py, bench/search_page.py).
+PAGE_QUERIES = [
+    "has anyone tried e-invoicing?",
+    "¿alguien ha probado la factura electrónica?",
+    "moving our accounting to the cloud",
+    "ERP project that went over budget",
+    "ransomware attack recovery for a small office",
+    "two-factor authentication for staff",
+    "VoIP phone system instead of landlines",
+    "route planning software for delivery vans",
+    "online shop for a small brewery",
+    "CRM that nobody used",
+    "temperature sensors in fridges",
+    "chatbot for bookings",
+    "point of sale system in a bakery",
+    "backups of our files",
+    "copias de seguridad en la nube",
+    "robotic process automation for invoices",
+    "Google Workspace migration",
+    "field service app for technicians",
+    "training employees about phishing",
+    "fleet telematics to save fuel",
+    "digitalizar un taller mecánico",
+    "GDPR and customer data",
+]

@@ -12,3 +12,5 @@ class LessonsPluginConfig(base.Config):
     root = c.Type(str, default="")
     # related lessons come from the search index (built or refreshed during the build)
     related = c.Type(bool, default=True)
+    # the "Has anyone tried this?" page's model and lesson data come from the search index too
+    search = c.Type(bool, default=True)

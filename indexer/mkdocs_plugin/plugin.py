@@ -47,7 +47,14 @@ class LessonsPlugin(BasePlugin[LessonsPluginConfig]):
             session = open_session(
                 kb, settings, model=os.environ.get("LESSONS_MODEL"), cache_dir=Path(cache) if cache else None, log=log.info
             )
-            report = prepare(kb, settings, Path(config.docs_dir), related=session.related if self.config.related else None, log=log.info)
+            report = prepare(
+                kb,
+                settings,
+                Path(config.docs_dir),
+                related=session.related if self.config.related else None,
+                log=log.info,
+                search_files=session.browser_files if self.config.search else None,
+            )
         except LessonsError as exc:
             raise PluginError(f"lessons: {exc}") from None
         for finding in report.left_out:

@@ -281,7 +281,7 @@ class OnnxEmbedder:
         self.tokenizer.enable_truncation(max_length=int(self.info["max_seq_length"]))
         self.tokenizer.no_padding()
         self.dimension = int(self.info["dimension"])
-        self._folder = folder
+        self.folder = folder
         self._session: Any = None
         self._error: Exception | None = None
         # not a daemon: the interpreter waits for it at exit instead of killing onnxruntime mid-way
@@ -305,7 +305,7 @@ class OnnxEmbedder:
     def session(self):
         self._ready.join()
         if self._session is None:
-            raise ModelError(f"cannot load the ONNX model in {self._folder}: {self._error}; delete that folder and run lessons index")
+            raise ModelError(f"cannot load the ONNX model in {self.folder}: {self._error}; delete that folder and run lessons index")
         return self._session
 
     def encode(self, texts: Sequence[str], batch_size: int = 32, progress: Progress | None = None):

@@ -242,6 +242,18 @@ class SearchSession:
 
         return related_lessons(self.index, shown, Tiers.of(self.settings), k) if shown else {}
 
+    def browser_files(self, shown: set[str]) -> dict[str, bytes]:
+        """The website search page's model and data for the lessons in `shown`, by path inside its folder."""
+        from .export import browser_files, ensure_int8, ranking_parameters
+
+        embedder, data = self.embedder, self.index
+        model = ensure_int8(embedder.folder).read_bytes()
+        ranking = ranking_parameters(embedder.info, embedder.tokenizer, self.settings.dense_weight, model, self.kb.taxonomy)
+        files = {f"data/{name}": content for name, content in browser_files(data, shown, self.kb.taxonomy, ranking).items()}
+        files["model/model.onnx"] = model
+        files["model/tokenizer.json"] = (embedder.folder / "tokenizer.json").read_bytes()
+        return files
+
 
 def _in_range(hit: SearchHit, data: store.IndexData) -> SearchHit:
     """Refuse a similarity no unit vectors could give (the index is damaged); clamp float rounding at the ends of

@@ -20,12 +20,14 @@ from ..core.settings import Settings
 from ..errors import ConfigError, SiteBuildFailed, ToolMissing
 from .options import site_options
 from .pages import generate, published, render_bodies
+from .search_page import ASSETS, page_files
 
 GENERATED_DIR = Path("docs") / "generated"  # mkdocs.yml's docs_dir; git-ignored but for .gitkeep
 STATIC_DIR = Path("docs")  # hand-written pages and assets, copied in beside the generated ones
 KEEP = ".gitkeep"
 Log = Callable[[str], None]
 RelatedLessons = Callable[[set[str]], dict[str, list[str]]]  # ids of the shown lessons -> their related lessons' ids
+SearchFiles = Callable[[set[str]], dict[str, bytes]]  # ids of the shown lessons -> the search page's model and data files
 
 
 @dataclass
@@ -41,10 +43,16 @@ class SiteReport:
 
 
 def prepare(
-    kb: KnowledgeBase, settings: Settings, out_dir: Path | None = None, related: RelatedLessons | None = None, log: Log | None = None
+    kb: KnowledgeBase,
+    settings: Settings,
+    out_dir: Path | None = None,
+    related: RelatedLessons | None = None,
+    log: Log | None = None,
+    search_files: SearchFiles | None = None,
 ) -> SiteReport:
     """Generate the site's source into `out_dir` (default docs/generated). `related` gives the related lessons of
-    the published ones (the caller takes them from the search index); without it, pages list none."""
+    the published ones and `search_files` the search page's model and data (the caller takes both from the search
+    index); without them, pages list no related lesson and the search page says it has no data."""
     out_dir = out_dir or kb.root / GENERATED_DIR
     checked = check_knowledge_base(kb)
     shown = published(checked.lessons)
@@ -61,6 +69,9 @@ def prepare(
     related_ids = related({lesson.id for lesson in shown}) if (related is not None and shown) else {}
     files = generate(checked.lessons, kb.taxonomy, related_ids, site_options(kb, settings), rendered.bodies)
     files.update(static_files(kb.root / STATIC_DIR, out_dir))
+    files.update(page_files(kb.root))
+    if search_files is not None and shown:
+        files.update({f"{ASSETS}/{name}": content for name, content in search_files({lesson.id for lesson in shown}).items()})
     report.files = len(files)
     report.written, report.removed = sync(out_dir, files)
     if log:

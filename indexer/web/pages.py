@@ -28,6 +28,8 @@ from .charts import bar_chart, stacked_chart
 from .feed import FEED_XSL, STYLESHEET, atom_feed
 from .fragments import RenderFailed, badge, esc, href, meta_text, money, number, one_line, render_body
 from .options import SiteOptions
+from .search_page import PAGE as SEARCH_PAGE
+from .search_page import page_markdown as search_page
 
 
 def related_links(lesson: Lesson, related: dict[str, list[str]], by_id: dict[str, Lesson]) -> list[Lesson]:
@@ -90,6 +92,7 @@ def generate(
     files["stats.md"] = stats_page(shown, groups, names, options.chart_min_lessons)
     files["feed.xml"] = atom_feed(shown[: options.feed_entries], options)
     files[STYLESHEET] = FEED_XSL
+    files[SEARCH_PAGE] = search_page(options.contributing_page)
     return files
 
 
@@ -233,7 +236,8 @@ def _card(page: str, lesson: Lesson, names: Namer) -> str:
     rows.append(("Date", f'<a href="{esc(_facet_link(page, "year", str(meta.date.year)))}">{esc(meta.date.isoformat())}</a>'))
     rows.append(("Contributor", esc(translate(meta.contributor or "anonymous", lang))))
     body = "".join(f"<dt>{esc(translate(k, lang))}</dt><dd>{v}</dd>" for k, v in rows)
-    return f'<dl class="lesson-card" lang="{esc(lang)}">{body}</dl>'
+    # left out of the keyword index: its labels and values would run together into one word-salad snippet
+    return f'<dl class="lesson-card" lang="{esc(lang)}" data-search-exclude>{body}</dl>'
 
 
 def browse_index(groups: dict[str, dict[str, list[Lesson]]], names: Namer) -> str:
@@ -295,8 +299,8 @@ def home_page(shown: list[Lesson], groups: dict[str, dict[str, list[Lesson]]], n
         f'<p class="lesson-stats"><strong id="lesson-count">{len(shown)}</strong> lessons from '
         f"<strong>{len(groups['sector'])}</strong> sectors about <strong>{len(groups['technology'])}</strong> technologies.</p>",
         "",
-        '<p class="lesson-search-cta"><label class="md-button md-button--primary" for="__search">'
-        "Has anyone tried this? Search the lessons</label></p>",
+        f'<p class="lesson-search-cta"><a class="md-button md-button--primary" href="{esc(href(page, SEARCH_PAGE))}">'
+        "Has anyone tried this? Search the lessons</a></p>",
         "",
         "<h2>Most common outcomes</h2>",
         f'<p class="lesson-outcomes">{mix}</p>',

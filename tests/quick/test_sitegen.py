@@ -110,7 +110,7 @@ def test_a_spanish_lessons_card_is_in_spanish_with_countries_by_name(starter) ->
     kb, lessons = starter
     files = _generate(lessons, kb.taxonomy, repo_url="https://github.com/example/kb", edit_uri="edit/main", root=REPO)
     page = files["lessons/facturacion-electronica-taller-mecanico.md"]
-    card = page.split('<dl class="lesson-card" lang="es">')[1].split("</dl>")[0]
+    card = page.split('<dl class="lesson-card" lang="es" data-search-exclude>')[1].split("</dl>")[0]
     for text in (
         "<dt>Tamaño de la empresa</dt>", "Micro (menos de 10 personas)", "<dt>País</dt>", ">España</a>",
         "<dt>Resultado</dt>", ">Éxito</a>", "<dt>Tecnologías</dt>", ">Facturación electrónica</a>",
@@ -211,8 +211,24 @@ def test_full_text_search_switches_off_above_the_limit(starter) -> None:
     kb, lessons = starter
     small = _generate(lessons, kb.taxonomy, full_text_limit=1000)
     large = _generate(lessons, kb.taxonomy, full_text_limit=10)
-    assert "data-search-exclude" not in small["lessons/crm-engineering-consultancy-abandoned.md"]
+    assert '<div class="lesson-body" lang="en">' in small["lessons/crm-engineering-consultancy-abandoned.md"]
     assert '<div class="lesson-body" lang="en" data-search-exclude>' in large["lessons/crm-engineering-consultancy-abandoned.md"]
+
+
+def test_metadata_card_is_left_out_of_the_keyword_search(starter) -> None:
+    kb, lessons = starter
+    page = _generate(lessons, kb.taxonomy)["lessons/crm-engineering-consultancy-abandoned.md"]
+    assert '<dl class="lesson-card" lang="en" data-search-exclude>' in page  # its labels and values ran together in snippets
+
+
+def test_search_page_is_generated_and_linked_from_home(starter) -> None:
+    kb, lessons = starter
+    files = _generate(lessons, kb.taxonomy)
+    page = files["search/index.md"]
+    assert "<h1>Has anyone tried this?</h1>" in page and "search:\n  exclude: true" in page
+    assert '<script type="module" src="../assets/search/search.js"></script>' in page
+    assert '<a href="../browse/">browse the lessons</a>' in page  # what a visitor without JavaScript can do
+    assert '<a class="md-button md-button--primary" href="search/">' in files["index.md"]
 
 
 def test_prepare_leaves_out_broken_lessons_and_writes_only_changes(kb: Path, tmp_path: Path) -> None:
@@ -273,6 +289,6 @@ def test_developer_pages_sit_under_about_in_the_menu() -> None:
 
     nav = yaml.safe_load((REPO / "mkdocs.yml").read_text())["nav"]
     top = [next(iter(item)) for item in nav]
-    assert top == ["Home", "Browse", "Statistics", "Contribute", "About"]
+    assert top == ["Home", "Has anyone tried this?", "Browse", "Statistics", "Contribute", "About"]
     about = [next(iter(item.values())) for item in nav[-1]["About"]]
     assert {"architecture.md", "cli.md", "how-search-works.md"} <= set(about)

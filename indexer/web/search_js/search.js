@@ -1,0 +1,171 @@
+// The "Has anyone tried this?" page. Keyword answers come at once from a small index; the model loads on the
+// first focus or question and then answers by meaning. For outside scripts and tests: `?q=` runs a query,
+// results carry data-lesson-id in rank order, and <html data-search-state> is "keyword", "semantic" or
+// "nothing-close" ("idle" before any question, "error" when the lesson data cannot load).
+import { allowedMask, denseScores, denseText, expand, rankQuestion, tokenize } from "./rank.js";
+import { card, filterMenus, snippet } from "./cards.js";
+
+const SHOWN = 10;
+const here = new URL("./", import.meta.url);
+const siteRoot = new URL("../../", here);
+const FACETS = [ // URL parameter (the CLI's option name) -> lesson field
+  { param: "sector", field: "sector", labels: "sector", name: "Sector", any: "Any sector" },
+  { param: "technology", field: "technologies", labels: "technology", name: "Technology", any: "Any technology" },
+  { param: "outcome", field: "outcome", labels: "outcome", name: "Outcome", any: "Any outcome" },
+  { param: "size", field: "company_size", labels: "company_size", name: "Company size", any: "Any size" },
+  { param: "country", field: "country", labels: "", name: "Country", any: "Any country" },
+  { param: "language", field: "language", labels: "", name: "Language", any: "Any language" },
+  { param: "since", field: "date", labels: "", name: "From year", any: "Any year" },
+];
+
+const html = document.documentElement;
+const form = document.querySelector("form.lesson-search");
+const box = form.querySelector("input[name=q]");
+const filtersBox = form.querySelector(".lesson-search__filters");
+const status = document.querySelector(".lesson-search__status");
+const list = document.querySelector("ol.lesson-results");
+const nothing = document.querySelector(".lesson-nothing");
+let data = null; // Promise of {ranking, lessons, keyword}
+let model = null; // Promise of {embed, vectors}
+let ready = null; // the model, once loaded
+let latest = 0; // only the newest question may draw results
+
+const getJson = (name) => fetch(new URL(`data/${name}`, here)).then((r) => {
+  if (!r.ok) throw new Error(`${name}: HTTP ${r.status}`);
+  return r.json();
+});
+
+function loadData() {
+  data ??= Promise.all(["ranking.json", "lessons.json", "keyword.json"].map(getJson)).then(([ranking, lessons, keyword]) => {
+    filterMenus(filtersBox, FACETS, lessons.lessons, lessons.labels, chosenFilters(new URLSearchParams(location.search)));
+    return { ranking, lessons, keyword, shards: new Map() };
+  });
+  return data;
+}
+
+function loadModel() {
+  model ??= loadData().then(async (d) => {
+    const { open } = await import("./engine.js");
+    const [embed, vectors] = await Promise.all([
+      open(d.ranking.model, (done, total) => note(`Loading the search model: ${Math.round(done / 1e6)} of ${Math.round(total / 1e6) || "?"} MB (once; your browser keeps it).`)),
+      fetch(new URL("data/vectors.bin", here)).then((r) => r.arrayBuffer()),
+    ]);
+    const n = d.lessons.passage_counts.reduce((a, b) => a + b, 0);
+    ready = { embed, vectors: {
+      scales: new Float32Array(vectors, 0, n),
+      values: new Int8Array(vectors, 4 * n),
+      counts: d.lessons.passage_counts,
+      dimension: d.ranking.model.dimension,
+    } };
+    return ready;
+  });
+  return model;
+}
+
+function chosenFilters(params) {
+  return Object.fromEntries(FACETS.map((f) => [f.param, params.getAll(f.param).filter(Boolean)]));
+}
+
+function filtersOf(chosen) {
+  const facets = Object.fromEntries(FACETS.filter((f) => f.param !== "since").map((f) => [f.field, chosen[f.param]]));
+  return { facets, since: chosen.since[0] || "" };
+}
+
+function note(text) {
+  status.textContent = text;
+}
+
+function setState(state, query = "") {
+  html.dataset.searchQuery = query; // which question the shown state answers
+  html.dataset.searchState = state;
+}
+
+// Read the form into the URL (so a result list can be shared), then answer.
+function submit(push) {
+  const params = new URLSearchParams(new FormData(form));
+  for (const [key, value] of [...params]) if (!value) params.delete(key);
+  const url = `${location.pathname}${params.size ? `?${params}` : ""}`;
+  if (url !== location.pathname + location.search) history[push ? "pushState" : "replaceState"](null, "", url);
+  answer(params);
+}
+
+async function answer(params) {
+  const run = ++latest;
+  const query = (params.get("q") || "").trim();
+  if (!query) {
+    list.replaceChildren();
+    nothing.hidden = true;
+    note("");
+    return setState("idle");
+  }
+  let d;
+  try {
+    d = await loadData();
+  } catch (error) {
+    note(`The lesson data of this site could not be loaded (${error.message}). You can still browse the lessons.`);
+    return setState("error");
+  }
+  if (run !== latest) return;
+  const allowed = allowedMask(d.lessons.lessons, filtersOf(chosenFilters(params)));
+  if (!ready) {
+    show(d, rankQuestion(query, d, allowed, SHOWN, null).rows, null, query);
+    setState("keyword", query);
+    note("Showing lessons that use your words while the search by meaning loads…");
+    loadModel().then(() => run === latest && answer(params), (error) => {
+      if (run === latest) note(`The search by meaning could not start (${error.message}); these lessons use your words.`);
+    });
+    return;
+  }
+  // as rank.answer: the question as typed, and with the English names of the technologies it names
+  const wideText = denseText(query, expand(query, d.ranking.expansion, d.ranking.bm25));
+  const plain = denseScores(await ready.embed(query), ready.vectors);
+  const wide = wideText === query ? plain : denseScores(await ready.embed(wideText), ready.vectors);
+  if (run !== latest) return;
+  const result = rankQuestion(query, d, allowed, SHOWN, { plain, wide });
+  const passages = await passageTexts(d, result.passages);
+  if (run !== latest) return;
+  show(d, result.rows, passages, query);
+  // as `lessons search`: when no lesson is close, say so, and still list the nearest ones under that heading
+  nothing.hidden = !result.nothingClose;
+  note(result.rows.length ? "" : "No lesson matches these filters.");
+  setState(result.nothingClose ? "nothing-close" : "semantic", query);
+}
+
+// The texts of some passages, fetching only the shards that hold them.
+async function passageTexts(d, numbers) {
+  const size = d.ranking.passage_shard;
+  const shard = (k) => {
+    if (!d.shards.has(k)) d.shards.set(k, getJson(`passages-${k}.json`));
+    return d.shards.get(k);
+  };
+  return Promise.all(numbers.map(async (p) => (await shard(Math.floor(p / size)))[p % size][1]));
+}
+
+function show(d, rows, passages, query) {
+  const words = tokenize(query, d.ranking.bm25);
+  const lessons = d.lessons.lessons;
+  nothing.hidden = true;
+  list.replaceChildren(...rows.map((row, i) => card(lessons[row], d.lessons.labels, siteRoot, passages && snippet(passages[i], words))));
+}
+
+const params = new URLSearchParams(location.search);
+box.value = params.get("q") || "";
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  submit(true);
+});
+box.addEventListener("input", () => submit(false));
+filtersBox.addEventListener("change", () => submit(true));
+box.addEventListener("focus", () => loadModel().catch(() => {}), { once: true });
+window.addEventListener("popstate", () => {
+  const now = new URLSearchParams(location.search);
+  box.value = now.get("q") || "";
+  for (const select of filtersBox.querySelectorAll("select")) select.value = now.get(select.name) || "";
+  answer(now);
+});
+if (box.value) {
+  answer(params);
+  loadModel().catch(() => {});
+} else {
+  setState("idle"); // nothing more is fetched until the box is focused: the page stays light for a visitor just passing
+}

@@ -1,0 +1,139 @@
+"""The "Has anyone tried this?" page in Chromium: the same answers as `lessons search`, filters in the URL, an honest
+empty answer, and safe with hostile lessons, without JavaScript, under a sub-path and under a strict CSP."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import pytest
+from click.testing import CliRunner
+
+from indexer.cli import main
+from tests.helpers import PAGE_QUERIES as QUERIES
+from tests.slow.conftest import CSP_PATH, HOSTILE_SEARCH_ID, SUB_PATH
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+MODEL_WAIT = 90_000  # ms: the first semantic answer on a loaded two-core machine
+
+
+def _run(page, url: str, query: str | None = None) -> tuple[str, list[str]]:
+    """Open `url` (or, with `query`, type it into the box of the page already open) and wait for the page's answer."""
+    if query is None:
+        page.goto(url)
+    else:
+        page.fill("#lesson-q", query)
+    page.wait_for_function(
+        "q => ['semantic', 'nothing-close'].includes(document.documentElement.dataset.searchState)"
+        " && (q === null || document.documentElement.dataset.searchQuery === q)",
+        arg=query,
+        timeout=MODEL_WAIT,
+    )
+    ids = page.eval_on_selector_all("[data-lesson-id]", "nodes => nodes.map(n => n.dataset.lessonId)")
+    return page.evaluate("document.documentElement.dataset.searchState"), ids
+
+
+def _cli(site_kb: Path, model_cache: Path, *args: str) -> tuple[bool, list[str]]:
+    """`lessons search --json`: whether nothing is close, and the lessons' ids."""
+    result = CliRunner().invoke(
+        main, ["--root", str(site_kb), "search", "--json", "--no-refresh", *args], env={"LESSONS_CACHE_DIR": str(model_cache)}
+    )
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    return answer["nothing_close"], [hit["id"] for hit in answer["results"]]
+
+
+def test_same_answers_as_the_command_line(page, server: str, site_kb: Path, model_cache: Path) -> None:
+    _run(page, f"{server}search/?q={quote(QUERIES[0])}")
+    top1 = overlap = 0.0
+    differences = []
+    for query in QUERIES:
+        state, browser = _run(page, "", query)
+        nothing_close, cli = _cli(site_kb, model_cache, query)
+        assert state == ("nothing-close" if nothing_close else "semantic") and len(cli) == 5, (query, state)
+        top1 += browser[0] == cli[0]
+        overlap += len(set(browser[:5]) & set(cli)) / 5
+        if browser[:5] != cli:
+            differences.append((query, browser[:5], cli))
+    n = len(QUERIES)
+    # the page runs the int8 model against int8 passage vectors; the CLI runs fp32 (see docs/how-search-works.md)
+    assert top1 / n >= 0.95 and overlap / n >= 0.95, differences
+
+
+def test_filters_in_the_url_and_in_the_menus(page, server: str, site_kb: Path, model_cache: Path) -> None:
+    query = "moving our invoices and accounts to new software"
+    params = {"q": query, "outcome": "success", "size": "small", "since": "2023"}
+    state, ids = _run(page, f"{server}search/?{urlencode(params)}")
+    _, cli = _cli(site_kb, model_cache, query, "--outcome", "success", "--size", "small", "--since", "2023-01-01")
+    assert state == "semantic" and ids[:5] == cli and len(cli) >= 2
+    assert page.input_value("#lesson-q") == query
+    assert page.input_value("#lesson-filter-outcome") == "success" and page.input_value("#lesson-filter-size") == "small"
+    for badge in page.locator(".lesson-result .lesson-badge").all_inner_texts():
+        assert badge == "Success"
+    page.select_option("#lesson-filter-outcome", "failure")  # a menu changes the URL and the answer
+    page.wait_for_url("**outcome=failure**")
+    page.wait_for_function("[...document.querySelectorAll('.lesson-result .lesson-badge')].every(b => b.textContent === 'Failure')")
+    assert "size=small" in page.url and f"q={quote(query).replace('%20', '+')}" in page.url
+
+
+def test_nothing_close_says_so_as_the_command_line_does(page, server: str, site_kb: Path, model_cache: Path) -> None:
+    far, near = "xylophone tuning for string quartets", "e-invoicing"
+    assert _cli(site_kb, model_cache, far)[0] and not _cli(site_kb, model_cache, near)[0]  # the CLI's verdicts
+    state, ids = _run(page, f"{server}search/?q={quote(far)}")
+    # the nearest ones are still listed; far from everything, their order is within the int8 model's rounding
+    assert state == "nothing-close" and len(ids) == 10
+    assert page.locator(".lesson-nothing").is_visible()
+    assert "Nobody has written about this yet" in page.locator(".lesson-nothing").inner_text()
+    assert page.locator(".lesson-nothing a").get_attribute("href").endswith("contributing/")
+    state, _ = _run(page, "", near)
+    assert state == "semantic" and not page.locator(".lesson-nothing").is_visible()
+
+
+def test_keyword_answers_come_first_and_stay_when_the_model_cannot_load(page, server: str) -> None:
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{server}search/")
+    page.wait_for_function("document.documentElement.dataset.searchState === 'idle'")
+    page.wait_for_timeout(300)
+    assert not any(url.endswith((".onnx", ".wasm", "vectors.bin", "keyword.json")) for url in requested)  # nothing heavy yet
+    page.route("**/model/model.onnx", lambda route: route.abort())
+    page.fill("#lesson-q", "e-invoicing")
+    page.wait_for_function("document.documentElement.dataset.searchState === 'keyword' && document.querySelector('[data-lesson-id]')")
+    page.wait_for_function("document.querySelector('.lesson-search__status').textContent.includes('could not start')")
+    ids = page.eval_on_selector_all("[data-lesson-id]", "nodes => nodes.map(n => n.dataset.lessonId)")
+    assert "einvoicing-rollout-print-shop" in ids and page.evaluate("document.documentElement.dataset.searchState") == "keyword"
+
+
+def test_without_javascript_it_says_to_browse(browser, server: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    tab = context.new_page()
+    tab.goto(f"{server}search/?q=backups")
+    text = tab.locator("noscript").first.text_content() or ""
+    context.close()
+    assert "needs JavaScript" in text and "browse the lessons" in text
+
+
+def test_hostile_lesson_fields_stay_text(page, server: str) -> None:
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    state, ids = _run(page, f"{server}search/?q={quote('hostile invoicing spreadsheets')}&sector=other")
+    assert state == "semantic" and HOSTILE_SEARCH_ID in ids, ids
+    card = page.locator(f"[data-lesson-id={HOSTILE_SEARCH_ID}]")
+    assert "<img src=x onerror=window.__xss=30>" in card.locator("a.lesson-link").inner_text()
+    assert card.locator("img, script").count() == 0
+    page.wait_for_timeout(300)
+    assert page.evaluate("typeof window.__xss") == "undefined" and dialogs == []
+
+
+@pytest.mark.parametrize("prefix", [SUB_PATH, CSP_PATH], ids=["sub-path", "strict-csp"])
+def test_served_from_a_sub_path_and_under_a_strict_csp(page, server: str, prefix: str) -> None:
+    requested, errors = [], []
+    page.on("request", lambda request: requested.append(request.url))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    state, ids = _run(page, f"{server}{prefix.strip('/')}/search/?q={quote('has anyone tried e-invoicing?')}")
+    assert state == "semantic" and ids[0] == "einvoicing-rollout-print-shop", errors
+    local = [url for url in requested if url.startswith(server)]
+    assert all(url.startswith(server + prefix.strip("/") + "/") for url in local), [u for u in local if prefix not in u]
+    href = page.locator("[data-lesson-id] a.lesson-link").first.get_attribute("href")
+    assert href.startswith(f"{server}{prefix.strip('/')}/lessons/")
