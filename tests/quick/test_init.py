@@ -153,3 +153,13 @@ def test_site_configurations_load_no_web_fonts(path: Path) -> None:
     # Material's default fetches Google Fonts: every visitor's address would go to a third party
     config = yaml.safe_load(path.read_text(encoding="utf-8").replace("!!python/name:", ""))
     assert config["theme"]["font"] is False
+
+
+def test_init_gives_the_search_pages_runtime_lock(runner, tmp_path: Path) -> None:
+    # the deploy workflow runs `npm ci`, which needs the lock file in the knowledge base itself
+    result = runner.invoke(main, ["init", str(tmp_path / "kb")])
+    assert result.exit_code == 0, result.output
+    lock = json.loads((tmp_path / "kb" / "package-lock.json").read_text())
+    assert lock == json.loads((REPO / "package-lock.json").read_text())
+    assert "npm ci --ignore-scripts" in (tmp_path / "kb" / ".github" / "workflows" / "deploy.yml").read_text()
+    assert "node_modules/" in (tmp_path / "kb" / ".gitignore").read_text().splitlines()
