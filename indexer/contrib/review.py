@@ -139,7 +139,12 @@ def review(
             entry.findings = [f for f in report.findings if f.path == shown]
             if similar_finder is not None and not any(f.level == "error" and f.rule in READ_RULES for f in entry.findings):
                 exclude = {change.old_id} if change.old_id else set()
-                entry.similar = similar_finder(kb.root / change.path, exclude)[:top]
+                try:
+                    entry.similar = similar_finder(kb.root / change.path, exclude)[:top]
+                except UsageError:
+                    # a lesson that cannot be compared (its front matter is refused) keeps its findings, which say
+                    # why; one stranger's file must not stop the review of the whole pull request
+                    entry.similar = []
         entries.append(entry)
     return Review(base, entries, similarity_skipped=similarity_note)
 
