@@ -41,6 +41,8 @@ class LessonsPlugin(BasePlugin[LessonsPluginConfig]):
             settings = load_settings(kb.root)
             if not config.repo_url:  # the header's repository link, from lessons.toml unless mkdocs.yml sets one
                 config.repo_url, config.repo_name = repository_link(settings.repo_url)
+            if config.theme.name == "material":  # a plain repository link: Material's own asks GitHub's API
+                config.theme.dirs.insert(0, str(Path(__file__).parent / "overrides"))
             if self.skip_generation:
                 return config
             cache = os.environ.get("LESSONS_CACHE_DIR")
