@@ -76,9 +76,15 @@ def test_site_publishes_accepted_lessons_and_only_them(built: Path) -> None:
 def test_no_live_payload_in_any_built_page_or_the_feed(built: Path) -> None:
     pages = list((built / "site").rglob("*.html"))
     assert len(pages) > 20
+    search_page = built / "site" / "search" / "index.html"
     for page in pages:
-        assert live_markup(lesson_markup(page.read_text(encoding="utf-8"))) == [], page
-        assert "\x1b" not in page.read_text(encoding="utf-8")
+        text = page.read_text(encoding="utf-8")
+        found = live_markup(lesson_markup(text))
+        if page == search_page:  # the project's own form and module script; lessons reach that page only as JSON data
+            assert found == ["<form>", "<script>"] and PAYLOAD not in text, found
+        else:
+            assert found == [], page
+        assert "\x1b" not in text
     feed = ET.parse(built / "site" / "feed.xml")  # well-formed whatever the titles hold
     titles = [e.text or "" for e in feed.iter("{http://www.w3.org/2005/Atom}title")]
     assert any("<script>" in t for t in titles)  # the payload arrives as text, escaped by the XML writer

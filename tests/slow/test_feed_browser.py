@@ -12,7 +12,6 @@ import pytest
 from tests.helpers import FIXTURES, REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-CHROMIUM = "/usr/bin/chromium"
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -20,10 +19,8 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
-def test_the_feed_shows_as_a_readable_list_and_titles_stay_text(tmp_path: Path) -> None:
+def test_the_feed_shows_as_a_readable_list_and_titles_stay_text(page, tmp_path: Path) -> None:
     import datetime as dt
-
-    from playwright.sync_api import sync_playwright
 
     from indexer.core.check import check_file, check_knowledge_base
     from indexer.core.kb import find_root
@@ -41,15 +38,12 @@ def test_the_feed_shows_as_a_readable_list_and_titles_stay_text(tmp_path: Path) 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(tmp_path)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
-            page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/feed.xml")
-            assert "This is a news feed" in page.inner_text("body")
-            links = page.eval_on_selector_all("li > a", "els => els.map(e => [e.textContent, e.getAttribute('href')])")
-            assert len(links) == 30 and all(href.startswith("lessons/") for _, href in links)
-            assert any(text.startswith("<img") for text, _ in links)  # the hostile title shown as text...
-            assert page.evaluate("window.__xss") is None  # ...and never run
-            browser.close()
+        # `page` comes from tests/slow/conftest.py: one Playwright instance per session (a second would clash)
+        page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/feed.xml")
+        assert "This is a news feed" in page.inner_text("body")
+        links = page.eval_on_selector_all("li > a", "els => els.map(e => [e.textContent, e.getAttribute('href')])")
+        assert len(links) == 30 and all(href.startswith("lessons/") for _, href in links)
+        assert any(text.startswith("<img") for text, _ in links)  # the hostile title shown as text...
+        assert page.evaluate("window.__xss") is None  # ...and never run
     finally:
         httpd.shutdown()

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from indexer.cli import main
-from indexer.search import store
+from indexer.search import embedding, store
 from tests.helpers import REPO, lock_held
 from tests.quick.test_integrity import INDEX_FILES, flip
 
@@ -80,7 +80,7 @@ def test_a_damaged_model_export_is_exported_again_with_one_line(kb: Path, model_
     cache = tmp_path / "cache"
     shutil.copytree(model_cache, cache)
     expected = _top(_run(kb, cache, "search", QUERY, "--json"))
-    [folder] = [p for p in cache.iterdir() if p.is_dir()]
+    folder = embedding.export_dir(cache, embedding.bundled_source())  # the fp32 export (the site's int8 copy sits beside it)
     if damage == "flip-model":
         flip(folder / "model.onnx")
     else:
