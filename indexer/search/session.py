@@ -256,15 +256,16 @@ class SearchSession:
 
 
 def _in_range(hit: SearchHit, data: store.IndexData) -> SearchHit:
-    """Refuse a similarity no unit vectors could give (the index is damaged); clamp float rounding at the ends of
-    [-1, 1]. The cosine (`dense_score`) and the keyword share lie in [-1, 1]; the ranking `score` adds the rare-word
-    and topic bonuses of `fusion.py` to them, so it is only required to be finite."""
+    """Refuse a similarity no unit vectors could give (the index is damaged); keep every score shown in [-1, 1].
+    The cosine (`dense_score`) and the keyword share lie there already, up to float rounding; the ranking `score`
+    adds the rare-word and topic bonuses of `fusion.py`, so it can pass 1: it is shown clamped, while the order
+    (`rank`) comes from the unclamped value."""
     import math
 
     in_range = all(math.isfinite(x) and -1.001 <= x <= 1.001 for x in (hit.dense_score, hit.keyword_score))
     if not (in_range and math.isfinite(hit.score)):
         raise store.damaged(data.folder, f"a score of {hit.dense_score} for {hit.id}: its vectors are not unit length")
-    return dataclasses.replace(hit, dense_score=min(max(hit.dense_score, -1.0), 1.0))
+    return dataclasses.replace(hit, score=min(max(hit.score, -1.0), 1.0), dense_score=min(max(hit.dense_score, -1.0), 1.0))
 
 
 def open_session(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bench.cases import bilingual_figures, make_product_kb, product_figures, retold
+from bench.cases import bilingual_figures, make_product_kb, product_figures, product_queries, retold
 from indexer.cli import main
 from indexer.core.kb import find_root
 from indexer.core.settings import load_settings
@@ -37,6 +37,15 @@ def _lessons(root: Path, cache: Path, *args: str) -> dict:
 def test_a_product_named_in_one_lesson_ranks_that_lesson_first(tmp_path: Path, model_cache: Path) -> None:
     tally = product_figures(_session(make_product_kb(tmp_path), model_cache))
     assert tally.passed == tally.total, tally  # "has anyone tried NAME?", "NAME experiences", "NAME"
+
+
+def test_scores_shown_stay_within_minus_one_and_one(tmp_path: Path, model_cache: Path) -> None:
+    # a rare product name plus a named technology lifts the ranking sum past 1; what is shown stays in [-1, 1]
+    session = _session(make_product_kb(tmp_path), model_cache)
+    found = session.answer([query for query, _ in product_queries()], top_k=5)
+    scores = [x for answer in found for hit in answer.hits for x in (hit.score, hit.dense_score, hit.keyword_score)]
+    assert scores and all(-1.0 <= x <= 1.0 for x in scores)
+    assert [hit.rank for hit in found[0].hits] == sorted(hit.rank for hit in found[0].hits)
 
 
 def test_bilingual_questions_find_the_other_language_and_know_when_nothing_is_close(starter: Path, model_cache: Path) -> None:
