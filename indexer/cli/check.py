@@ -102,7 +102,8 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     from ..core.stats import compute_stats
     from ..core.vocabulary import FACETS
 
-    report = check_knowledge_base(knowledge_base(ctx))
+    kb = knowledge_base(ctx)
+    report = check_knowledge_base(kb)
     result = compute_stats(report.lessons)
     from .terminal import echo, echo_json
 
@@ -111,7 +112,8 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         return
     click.echo(f"{result.total} lessons")
     for facet, rows in result.counts.items():
-        click.echo(f"\n{FACETS[facet].singular}")
+        heading = kb.taxonomy.word("company_size") if facet == "company_size" else FACETS[facet].singular
+        click.echo(f"\n{heading}")
         width = max((len(value) for value, _ in rows), default=0)
         for value, count in rows:
             bar = "#" * max(1, round(30 * count / max(result.total, 1)))

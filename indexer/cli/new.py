@@ -96,7 +96,7 @@ def _ask(kb: KnowledgeBase, options: dict[str, Any], interactive: bool) -> NewLe
             "Sector (a slug such as retail-wholesale, or a word such as bakery, hostelería)",
             lambda a: interpret("sector", a, taxonomy),
         ),
-        "size": (f"Company size: {SIZE_HINT}; or type the number of staff", lambda a: interpret("size", a, taxonomy)),
+        "size": (f"{taxonomy.word('company_size')}: {SIZE_HINT}; or type the number of staff", lambda a: interpret("size", a, taxonomy)),
         "outcome": (f"Outcome ({', '.join(OUTCOMES)})", lambda a: interpret("outcome", a, taxonomy)),
         "technologies": (
             "Technologies, comma-separated (e.g. cloud-erp, TPV, copias de seguridad)",

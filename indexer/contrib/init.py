@@ -32,15 +32,24 @@ STARTER_ONLY = frozenset(
 
 @dataclass(frozen=True)
 class Domain:
-    """The wording of a knowledge base: who shares the lessons, and whether lessons name business functions."""
+    """The wording of a knowledge base: who shares the lessons, whether lessons name business functions, and the
+    taxonomy's `wording` section (empty: the project's own words, "company" and "Company size")."""
 
     description: str
     business_functions: bool
+    wording: str = ""
 
 
+GENERIC_WORDING = """
+# How the site, the issue form and `lessons new` name the contributors' organisations.
+wording:
+  company: {name: "organisation", es: "organización"}
+  company_size: {name: "Organisation size", es: "Tamaño de la organización"}
+  company_sizes: {name: "Organisation sizes", es: "Tamaños de organización"}
+"""
 DOMAINS = {
     "sme": Domain("Lessons learned by small and medium businesses when they adopt technology", business_functions=True),
-    "generic": Domain("Lessons learned by organisations when they adopt technology", business_functions=False),
+    "generic": Domain("Lessons learned by organisations when they adopt technology", business_functions=False, wording=GENERIC_WORDING),
 }
 
 
@@ -74,10 +83,11 @@ def _adapt_sample(text: str, domain: Domain) -> str:
 
 
 def _adapt_taxonomy(text: str, domain: Domain) -> str:
-    """The taxonomy, without its business functions where the domain has none (the section is optional)."""
-    if domain.business_functions:
-        return text
-    return re.sub(r"(?ms)^business_functions:\n.*?(?=^\S|\Z)", "", text).rstrip("\n") + "\n"
+    """The taxonomy, without its business functions where the domain has none (the section is optional), and
+    with the domain's wording."""
+    if not domain.business_functions:
+        text = re.sub(r"(?ms)^business_functions:\n.*?(?=^\S|\Z)", "", text).rstrip("\n") + "\n"
+    return text + domain.wording
 
 
 def planned_files(name: str, domain_name: str = "sme", samples: bool = True) -> dict[str, str]:

@@ -75,6 +75,13 @@ QUESTIONS = (
 )
 
 
+def questions(taxonomy: Taxonomy) -> tuple[Question, ...]:
+    """The form's questions in the knowledge base's wording: its taxonomy may rename the company size."""
+    company, size = taxonomy.word("company"), taxonomy.word("company_size")
+    asked = Question("company_size", size, "dropdown", f"How many people work in your {company}?", True)
+    return tuple(asked if q.id == "company_size" else q for q in QUESTIONS)
+
+
 def dropdown_options(question: Question, taxonomy: Taxonomy) -> dict[str, str]:
     """Option label shown in the form -> value written in the lesson."""
     if question.id == "sector":
@@ -104,7 +111,7 @@ def render_issue_form(taxonomy: Taxonomy) -> str:
             },
         }
     ]
-    for q in QUESTIONS:
+    for q in questions(taxonomy):
         attributes: dict = {"label": q.label, "description": q.description}
         if q.kind == "dropdown":
             attributes["options"] = list(dropdown_options(q, taxonomy))
@@ -116,7 +123,7 @@ def render_issue_form(taxonomy: Taxonomy) -> str:
         body.append(item)
     form = {
         "name": "Share a lesson",
-        "description": "Tell other small businesses what happened when you adopted a technology.",
+        "description": f"Tell others what happened when your {taxonomy.word('company')} adopted a technology.",
         "title": "Lesson: ",
         # not the maintainers' `lesson` label: a label given at creation would open a pull request unread
         "labels": [SUBMITTED_LABEL],
@@ -128,13 +135,16 @@ def render_issue_form(taxonomy: Taxonomy) -> str:
     return header + yaml.safe_dump(form, sort_keys=False, allow_unicode=True, width=120)
 
 
-def parse_issue_body(text: str) -> dict[str, str]:
+def parse_issue_body(text: str, taxonomy: Taxonomy | None = None) -> dict[str, str]:
     """The answers of an issue-form body ('### Label' then the answer), by question id; missing answers are ''.
+    The labels are the project's and, given the taxonomy, the knowledge base's own wording of them.
 
     GitHub writes the questions in the form's order, so the real headings are the longest run of known labels in
     that order: a `### Title` line typed inside a later answer is out of order and stays part of that answer."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     order = {q.label: i for i, q in enumerate(QUESTIONS)}
+    if taxonomy is not None:
+        order |= {q.label: i for i, q in enumerate(questions(taxonomy))}
     candidates = [(n, order[line[4:].strip()]) for n, line in enumerate(lines) if line.startswith("### ") and line[4:].strip() in order]
     headings = _in_form_order(candidates)
     answers = {q.id: "" for q in QUESTIONS}
@@ -178,14 +188,15 @@ class IssueLesson:
 def lesson_from_issue(body: str, taxonomy: Taxonomy, today: dt.date | None = None) -> IssueLesson:
     """Turn an issue-form body into a lesson file. Contributed text is kept as text: HTML is escaped, control
     characters dropped, and the front matter written by a YAML emitter, so any title stays valid YAML."""
-    answers = {key: _CONTROL.sub("", value) for key, value in parse_issue_body(body).items()}
-    missing = [q.label for q in QUESTIONS if q.required and not answers[q.id]]
+    answers = {key: _CONTROL.sub("", value) for key, value in parse_issue_body(body, taxonomy).items()}
+    asked = questions(taxonomy)
+    missing = [q.label for q in asked if q.required and not answers[q.id]]
     if missing:
         raise UsageError(f"the issue does not answer: {', '.join(missing)}")
-    for q in QUESTIONS:
+    for q in asked:
         if len(answers[q.id]) > MAX_FIELD:
             raise UsageError(f"the answer to '{q.label}' is {len(answers[q.id]):,} characters long; the limit is {MAX_FIELD:,}")
-    choice = {q.id: _choose(q, answers[q.id], taxonomy) for q in QUESTIONS if q.kind == "dropdown"}
+    choice = {q.id: _choose(q, answers[q.id], taxonomy) for q in asked if q.kind == "dropdown"}
     language = choice.get("language") or "en"
     title = " ".join(answers["title"].split())
     technologies = _technologies(answers["technologies"], taxonomy)

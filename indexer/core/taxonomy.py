@@ -3,21 +3,31 @@
 An entry is either `slug: "Name"` or a mapping `slug: {name: "Name", es: "Nombre", synonyms: [...]}`: `name` is
 the default (English) label, any two-letter language key gives that language's label, and `synonyms` lists other
 words people use for it, in any language (backup = copias de seguridad, PBX = centralita).
+
+An optional `wording` section renames what the site, the issue form and `lessons new` call the contributors'
+organisations, for a knowledge base outside small businesses: `company_size: {name: "Organisation size", es: ...}`.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import TaxonomyError
-from .vocabulary import RESERVED_SLUGS, is_slug
+from .vocabulary import RESERVED_SLUGS, is_slug, translate
 
 SECTIONS = ("sectors", "technologies", "business_functions")
 REQUIRED_SECTIONS = ("sectors", "technologies")  # a domain without business functions leaves that section out
 _LANGUAGE_KEY = re.compile(r"^[a-z]{2}$")
+# The words a knowledge base may rename in its `wording` section: key -> the project's English default.
+WORDING: dict[str, str] = {
+    "company": "company",  # "How many people work in your company?", "a fictional company"
+    "company_size": "Company size",  # the card's field, the filter, the form's question
+    "company_sizes": "Company sizes",  # the browse pages' heading
+}
 
 
 def normalise_term(text: str) -> str:
@@ -39,6 +49,16 @@ class Taxonomy:
     labels: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     # section -> slug -> synonyms as written in the file
     synonyms: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    # `wording` key -> language ("name" for the default) -> text, as the file gives them
+    wording: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def word(self, key: str, language: str | None = "en") -> str:
+        """A word of `WORDING` as this knowledge base says it in `language`: the file's text for that language,
+        its default text for English, else the project's own word translated."""
+        lang = (language or "en").split("-")[0].lower()
+        given = self.wording.get(key, {})
+        text = given.get(lang) or (given.get("name") if lang == "en" else None)
+        return text or translate(WORDING[key], lang)
 
     def label(self, section: str, slug: str, language: str = "en") -> str:
         """The entry's name in `language` when the file gives one, else its default name (or the slug itself)."""
@@ -90,7 +110,30 @@ def load_taxonomy(path: Path) -> Taxonomy:
                 raise TaxonomyError(f"{path}: {section}: '{slug}' is the name of a generated page; choose another slug")
             names[slug] = _read_entry(taxonomy, section, slug, value, path)
         setattr(taxonomy, section, names)
+    taxonomy.wording = _read_wording(data.get("wording"), path)
     return taxonomy
+
+
+def _read_wording(section: object, path: Path) -> dict[str, dict[str, str]]:
+    """The optional `wording` section: key -> `"text"` or `{name: "text", es: "texto"}`."""
+    if section is None:
+        return {}
+    example = 'wording:\n  company_size: {name: "Organisation size", es: "Tamaño de la organización"}'
+    if not isinstance(section, dict):
+        raise TaxonomyError(f"{path}: 'wording' must be a mapping such as\n{example}")
+    wording: dict[str, dict[str, str]] = {}
+    for key, value in section.items():
+        if key not in WORDING:
+            hint = difflib.get_close_matches(str(key), WORDING, n=1)
+            maybe = f" (did you mean '{hint[0]}'?)" if hint else ""
+            raise TaxonomyError(f"{path}: wording: unknown word '{key}'{maybe}; the words you can rename: {', '.join(WORDING)}")
+        texts = {"name": value} if isinstance(value, str) else value
+        if not isinstance(texts, dict) or not all(
+            isinstance(k, str) and (k == "name" or _LANGUAGE_KEY.match(k)) and isinstance(v, str) and v.strip() for k, v in texts.items()
+        ):
+            raise TaxonomyError(f"{path}: wording: {key}: give a text, or name and two-letter language keys with texts, as in\n{example}")
+        wording[key] = {k: v.strip() for k, v in texts.items()}
+    return wording
 
 
 def _read_entry(taxonomy: Taxonomy, section: str, slug: str, value: object, path: Path) -> str:

@@ -61,6 +61,8 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         # the card's fields
         "Sector": "Sector",
         "Company size": "Tamaño de la empresa",
+        "Company sizes": "Tamaños de empresa",
+        "company": "empresa",
         "Country": "País",
         "Outcome": "Resultado",
         "Technologies": "Tecnologías",

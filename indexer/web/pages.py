@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from ..core.countries import country_name
@@ -75,7 +75,7 @@ def generate(
         bodies = render_bodies(published(lessons)).bodies
     shown = sorted((x for x in published(lessons) if x.id in bodies), key=lambda lesson: (-lesson.meta.date.toordinal(), lesson.id))
     by_id = {lesson.id: lesson for lesson in shown}
-    names = _namer(taxonomy)
+    names = Namer(taxonomy)
     files: dict[str, str | bytes] = {}
     full_text = len(shown) <= options.full_text_limit
     for lesson in shown:
@@ -92,19 +92,22 @@ def generate(
     files["stats.md"] = stats_page(shown, groups, names, options.chart_min_lessons)
     files["feed.xml"] = atom_feed(shown[: options.feed_entries], options)
     files[STYLESHEET] = FEED_XSL
-    files[SEARCH_PAGE] = search_page(options.contributing_page)
+    files[SEARCH_PAGE] = search_page(options.contributing_page, taxonomy)
     return files
 
 
-Namer = Callable[..., str]  # (facet, value, language="en") -> the value's display name
+class Namer:
+    """Display names: a facet value's (`names(facet, value, language)`) and a facet's own (`names.facet(...)`),
+    in the knowledge base's wording (its taxonomy may rename the company size)."""
 
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self.taxonomy = taxonomy
 
-def _namer(taxonomy: Taxonomy) -> Namer:
-    def name(facet: str, value: str, language: str = "en") -> str:
+    def __call__(self, facet: str, value: str, language: str = "en") -> str:
         if facet == "sector":
-            return taxonomy.label("sectors", value, language)
+            return self.taxonomy.label("sectors", value, language)
         if facet == "technology":
-            return taxonomy.label("technologies", value, language)
+            return self.taxonomy.label("technologies", value, language)
         if facet == "outcome":
             return translate(OUTCOME_LABELS.get(value, value), language)
         if facet == "company_size":
@@ -113,7 +116,12 @@ def _namer(taxonomy: Taxonomy) -> Namer:
             return country_name(value, language)
         return value
 
-    return name
+    def facet(self, facet: str, plural: bool = False, language: str = "en") -> str:
+        """'Sectors', 'Company size', or what the taxonomy's `wording` calls the company size."""
+        if facet == "company_size":
+            return self.taxonomy.word("company_sizes" if plural else "company_size", language)
+        known = FACETS[facet]
+        return translate(known.plural if plural else known.singular, language)
 
 
 def _slug(value: str) -> str:
@@ -183,7 +191,8 @@ def lesson_page(
     if meta.sample:
         parts += [
             '<div class="admonition info lesson-banner"><p class="admonition-title">Illustrative lesson</p>'
-            "<p>This is a sample lesson about a fictional company, written to show what lessons look like.</p></div>",
+            f"<p>This is a sample lesson about a fictional {esc(names.taxonomy.word('company'))}, written to show what lessons "
+            "look like.</p></div>",
             "",
         ]
     parts += [_card(page, lesson, names), "", f'<p class="lesson-summary-lead">{esc(meta.summary)}</p>', ""]
@@ -216,7 +225,8 @@ def _card(page: str, lesson: Lesson, names: Namer) -> str:
     def linked(facet: str, value: str) -> str:
         return f'<a href="{esc(_facet_link(page, facet, value))}">{esc(names(facet, value, lang))}</a>'
 
-    rows: list[tuple[str, str]] = [("Sector", linked("sector", meta.sector)), ("Company size", linked("company_size", meta.company_size))]
+    size = names.facet("company_size", language=lang)
+    rows: list[tuple[str, str]] = [("Sector", linked("sector", meta.sector)), (size, linked("company_size", meta.company_size))]
     if meta.country:
         rows.append(("Country", linked("country", meta.country)))
     rows.append(("Outcome", badge(meta.outcome, _facet_link(page, "outcome", meta.outcome), lang)))
@@ -248,7 +258,7 @@ def browse_index(groups: dict[str, dict[str, list[Lesson]]], names: Namer) -> st
             f'<a href="{esc(_facet_link(page, facet, v))}">{esc(names(facet, v))}</a> ({len(m)})' for v, m in list(values.items())[:12]
         )
         parts += [
-            f'<h2><a href="{esc(href(page, f"browse/{FACETS[facet].url}/index.md"))}">{esc(FACETS[facet].plural)}</a></h2>',
+            f'<h2><a href="{esc(href(page, f"browse/{FACETS[facet].url}/index.md"))}">{esc(names.facet(facet, plural=True))}</a></h2>',
             f"<p>{links or 'None yet.'}</p>",
             "",
         ]
@@ -257,7 +267,7 @@ def browse_index(groups: dict[str, dict[str, list[Lesson]]], names: Namer) -> st
 
 def facet_index(facet: str, values: dict[str, list[Lesson]], names: Namer) -> str:
     page = f"browse/{FACETS[facet].url}/index.md"
-    title = f"Lessons by {FACETS[facet].plural.lower()}"
+    title = f"Lessons by {names.facet(facet, plural=True).lower()}"
     items = "".join(
         f'<li><a href="{esc(_facet_link(page, facet, v))}">{esc(names(facet, v))}</a> <span class="lesson-count">{len(m)}</span></li>'
         for v, m in values.items()
@@ -267,7 +277,7 @@ def facet_index(facet: str, values: dict[str, list[Lesson]], names: Namer) -> st
 
 def facet_page(facet: str, value: str, members: list[Lesson], names: Namer) -> str:
     page = f"browse/{FACETS[facet].url}/{_slug(value)}.md"
-    title = f"{FACETS[facet].singular}: {names(facet, value)}"
+    title = f"{names.facet(facet)}: {names(facet, value)}"
     outcomes: Counter[str] = Counter(lesson.meta.outcome for lesson in members)
     mix = " ".join(f"{badge(o)} {outcomes[o]}" for o in OUTCOMES if outcomes[o])
     up = href(page, f"browse/{FACETS[facet].url}/index.md")
@@ -276,7 +286,7 @@ def facet_page(facet: str, value: str, members: list[Lesson], names: Namer) -> s
             _front(title, searchable=False),
             f"<h1>{esc(title)}</h1>",
             "",
-            f'<p>{len(members)} lesson(s). {mix} · <a href="{esc(up)}">All {esc(FACETS[facet].plural.lower())}</a></p>',
+            f'<p>{len(members)} lesson(s). {mix} · <a href="{esc(up)}">All {esc(names.facet(facet, plural=True).lower())}</a></p>',
             "",
             lesson_list(page, members, names),
             "",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from ..core.taxonomy import Taxonomy
 from ..errors import ToolMissing
 from .fragments import esc, href
 
@@ -21,11 +22,14 @@ PROJECT = Path(__file__).resolve().parents[2]  # the checkout holding package.js
 INSTALL_HINT = "install Node.js 20 or newer, then run 'npm ci --ignore-scripts' in {where} (scripts/setup does both)"
 
 
-def page_markdown(contributing_page: str) -> str:
-    """The search page: a form that works as a plain GET form, filled and run by search.js."""
+def page_markdown(contributing_page: str, taxonomy: Taxonomy) -> str:
+    """The search page: a form that works as a plain GET form, filled and run by search.js. The size filter's
+    name comes from the taxonomy's wording."""
     share = esc(href(PAGE, contributing_page))
     browse = esc(href(PAGE, "browse/index.md"))
     script = esc(href(PAGE, f"{ASSETS}/search.js"))
+    size_name = esc(taxonomy.word("company_size"))
+    company = esc(taxonomy.word("company"))
     return f"""---
 title: Has anyone tried this?
 description: Search the lessons by meaning, in your browser.
@@ -36,7 +40,7 @@ hide:
 ---
 <h1>Has anyone tried this?</h1>
 
-<form class="lesson-search" role="search" action="./" method="get" data-share="{share}">
+<form class="lesson-search" role="search" action="./" method="get" data-share="{share}" data-size-name="{size_name}">
 <p class="lesson-search__row"><label class="lesson-search__label" for="lesson-q">Describe what you want to try</label>
 <input id="lesson-q" class="lesson-search__input" type="search" name="q" autocomplete="off"
  placeholder="e.g. has anyone tried electronic invoicing?">
@@ -45,7 +49,7 @@ hide:
 </form>
 <p class="lesson-search__status" role="status" aria-live="polite"></p>
 <div class="lesson-nothing" hidden><p><strong>Nobody has written about this yet.</strong>
-Have you tried it? <a href="{share}">Share what you learned</a>: it will help the next business that asks.</p>
+Have you tried it? <a href="{share}">Share what you learned</a>: it will help the next {company} that asks.</p>
 <p>The nearest lessons, though none is about your question:</p></div>
 <ol class="lesson-results" aria-label="Lessons found"></ol>
 <noscript><p class="lesson-search__noscript">This search runs in your browser and needs JavaScript.

@@ -11,6 +11,7 @@ import yaml
 from indexer.cli import main
 from indexer.contrib.issue_form import QUESTIONS, dropdown_options, lesson_from_issue, parse_issue_body, render_issue_form
 from indexer.core.kb import find_root
+from indexer.errors import UsageError
 from tests.helpers import REPO, front_matter, issue_body
 
 FORM = REPO / ".github" / "ISSUE_TEMPLATE" / "lesson.yml"
@@ -77,6 +78,19 @@ def test_from_issue_spanish(kbase) -> None:
     made = lesson_from_issue(issue_body(**{"Language of the lesson": "Español", "Total cost in euros": "18.000 €"}), kbase.taxonomy)
     assert "## Contexto" in made.text and "## Lecciones aprendidas" in made.text
     assert front_matter(made.text)["cost_eur"] == 18000  # the Spanish thousands separator
+
+
+def test_from_issue_reads_the_knowledge_bases_own_wording(kbase) -> None:
+    """A knowledge base whose taxonomy renames the company size asks and reads its form in those words."""
+    kbase.taxonomy.wording = {"company_size": {"name": "Organisation size"}, "company": {"name": "organisation"}}
+    form = render_issue_form(kbase.taxonomy)
+    assert "label: Organisation size" in form and "in your organisation?" in form and "Company size" not in form
+    body = issue_body().replace("### Company size", "### Organisation size")
+    assert front_matter(lesson_from_issue(body, kbase.taxonomy).text)["company_size"] == "small"
+    assert front_matter(lesson_from_issue(issue_body(), kbase.taxonomy).text)["company_size"] == "small"  # a form made before
+    missing = body.replace("Small (10-49 staff)", "_No response_")
+    with pytest.raises(UsageError, match="does not answer: Organisation size"):
+        lesson_from_issue(missing, kbase.taxonomy)
 
 
 @pytest.mark.parametrize(

@@ -59,6 +59,15 @@ def test_init_makes_a_knowledge_base_that_passes_strict_check(runner, tmp_path: 
     prepare(kb, load_settings(target))  # the home page says who shares the lessons, in the domain's words
     home = (target / "docs" / "generated" / "index.md").read_text()
     assert ("Lessons learned by organisations" in home) is generic and ("small and medium businesses" in home) is not generic
+    # the company size in the domain's words: the card, the browse pages, the search filter and the issue form
+    said, unsaid = ("Organisation size", "Company size") if generic else ("Company size", "Organisation size")
+    generated = target / "docs" / "generated"
+    pages = "\n".join(p.read_text() for folder in ("lessons", "browse") for p in (generated / folder).rglob("*.md"))
+    assert said in pages and unsaid not in pages
+    assert f'data-size-name="{said}"' in (generated / "search" / "index.md").read_text()
+    form = (target / ".github/ISSUE_TEMPLATE/lesson.yml").read_text()
+    assert f"label: {said}" in form and unsaid not in form
+    assert ("How many people work in your organisation?" in form) is generic
     assert yaml.safe_load((target / "mkdocs.yml").read_text())["site_name"] == "my-kb"
     requirement = (target / ".github" / "requirements" / "validate.txt").read_text()
     assert re.search(r"^lessons-kb @ git\+https://github\.com/\S+@v\d+\.\d+\.\d+$", requirement, re.M), requirement

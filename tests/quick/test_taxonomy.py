@@ -64,3 +64,35 @@ def test_the_starter_taxonomy_gives_spanish_labels_and_synonyms() -> None:
     assert taxonomy.lookup("technologies", "copias de seguridad") == "backup"
     assert taxonomy.lookup("technologies", "centralita") == "voip"
     assert taxonomy.lookup("technologies", "nóminas") == "payroll"
+
+
+def test_wording_renames_the_company_size_by_language(tmp_path: Path) -> None:
+    default = _load(tmp_path)
+    assert (default.word("company_size"), default.word("company_size", "es"), default.word("company")) == (
+        "Company size",
+        "Tamaño de la empresa",
+        "company",
+    )
+    wording = 'wording:\n  company_size: {name: "Organisation size", es: "Tamaño de la organización"}\n  company: member\n'
+    renamed = _load(tmp_path, TAXONOMY + wording)
+    assert renamed.word("company_size") == "Organisation size"
+    assert renamed.word("company_size", "es-ES") == "Tamaño de la organización"
+    assert renamed.word("company_size", "fr") == "Company size"  # no French text given: the project's word
+    assert renamed.word("company", "es") == "empresa" and renamed.word("company") == "member"
+    assert renamed.word("company_sizes") == "Company sizes"
+
+
+@pytest.mark.parametrize(
+    ("wording", "message"),
+    [
+        ("wording:\n  company_sise: Organisation size\n", "unknown word 'company_sise' (did you mean 'company_size'?)"),
+        ("wording:\n  company_size: [a, b]\n", "company_size: give a text"),
+        ("wording:\n  company_size: {name: '', es: x}\n", "company_size: give a text"),
+        ("wording:\n  company_size: {english: x}\n", "company_size: give a text"),
+        ("wording: organisation\n", "'wording' must be a mapping"),
+    ],
+)
+def test_wording_mistakes_are_explained(tmp_path: Path, wording: str, message: str) -> None:
+    with pytest.raises(TaxonomyError) as info:
+        _load(tmp_path, TAXONOMY + wording)
+    assert message in str(info.value) and "taxonomy.yml" in str(info.value)

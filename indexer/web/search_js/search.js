@@ -12,7 +12,7 @@ const FACETS = [ // URL parameter (the CLI's option name) -> lesson field
   { param: "sector", field: "sector", labels: "sector", name: "Sector", any: "Any sector" },
   { param: "technology", field: "technologies", labels: "technology", name: "Technology", any: "Any technology" },
   { param: "outcome", field: "outcome", labels: "outcome", name: "Outcome", any: "Any outcome" },
-  { param: "size", field: "company_size", labels: "company_size", name: "Company size", any: "Any size" },
+  { param: "size", field: "company_size", labels: "company_size", name: "Company size", any: "Any size" }, // name: the page's data-size-name
   { param: "country", field: "country", labels: "", name: "Country", any: "Any country" },
   { param: "language", field: "language", labels: "", name: "Language", any: "Any language" },
   { param: "since", field: "date", labels: "", name: "From year", any: "Any year" },
@@ -25,6 +25,7 @@ const filtersBox = form.querySelector(".lesson-search__filters");
 const status = document.querySelector(".lesson-search__status");
 const list = document.querySelector("ol.lesson-results");
 const nothing = document.querySelector(".lesson-nothing");
+FACETS.find((f) => f.param === "size").name = form.dataset.sizeName || "Company size"; // the knowledge base's wording
 let data = null; // Promise of {ranking, lessons, keyword}
 let model = null; // Promise of {embed, vectors}
 let ready = null; // the model, once loaded
