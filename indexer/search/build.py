@@ -8,38 +8,24 @@ was already embedded (in the old index or earlier in the same run) reuses that v
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..core.kb import KnowledgeBase, UnsafeFile, read_regular, scan_markdown
-from ..core.vocabulary import INDEX_FIELDS, MAX_LESSON_BYTES
-from . import bm25, lock, repair, store
+from ..core.vocabulary import MAX_LESSON_BYTES
+from . import generation, lock, repair, store
+from .generation import Embedder, GenerationBuilder, Log, Progress, Stat
 from .store import FileRow, SkippedFile
 
 if TYPE_CHECKING:
     from ..core.lesson import Lesson
     from ..core.rules import Finding
-    from ..core.taxonomy import Taxonomy
-    from .passages import Passage
-
-Log = Callable[[str], None]
-Progress = Callable[[int, int], None]
-Stat = tuple[int, int]  # size, modification time in ns
-
-
-class Embedder(Protocol):
-    """Anything that turns texts into unit-length float32 vectors."""
-
-    dimension: int
-
-    def encode(self, texts: Sequence[str], batch_size: int = 32, progress: Progress | None = None) -> np.ndarray: ...
 
 
 @dataclass
@@ -137,10 +123,6 @@ def _digest(path: Path) -> str:
         return ""
 
 
-def _text_hash(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
-
-
 def refresh(
     kb: KnowledgeBase,
     embedder: Embedder,
@@ -179,7 +161,7 @@ def _refresh_locked(
     report.reused = builder.reused
     report.embedded = builder.embed(embedder, progress, log)
     data = builder.finish(identity, plan.taxonomy_stat, plan.skipped)
-    store.write(store.index_root(kb.index_dir), data)
+    generation.write(store.index_root(kb.index_dir), data)
     report.lessons, report.passages = data.size, len(data.passage_lesson)
     return report
 
@@ -291,7 +273,8 @@ def _lay_out(kb: KnowledgeBase, old: store.IndexData | None, plan: _Plan, dimens
     for run in _runs(plan.order(), plan.keep):
         first = plan.keep.get(run[0])
         if first is None:
-            builder.add_lesson(plan.new[run[0]], plan.files[run[0]])
+            state = plan.files[run[0]]
+            builder.add_lesson(plan.new[run[0]], FileRow(state.rel, *state.stat, state.digest, ()))
         else:
             builder.keep_run(first, [plan.files[rel].stat for rel in run])
     return builder
@@ -308,211 +291,3 @@ def _runs(order: list[str], keep: dict[str, int]) -> Iterator[list[str]]:
         run.append(rel)
     if run:
         yield run
-
-
-def _facet_row(lesson_id: str, meta: dict[str, Any]) -> dict[str, Any]:
-    """The fields of `vocabulary.INDEX_FIELDS` for one lesson, as the index keeps them for filters and listings."""
-    return {name: lesson_id if name == "id" else meta.get(name) for name in INDEX_FIELDS}
-
-
-class _Blob:
-    """Byte strings laid end to end with their offsets, the layout of passages.bin and lessons.jsonl."""
-
-    def __init__(self) -> None:
-        self._chunks: list[bytes] = []
-        self._lengths: list[np.ndarray] = []
-
-    def add(self, items: list[bytes]) -> None:
-        self._chunks.append(b"".join(items))
-        self._lengths.append(np.array([len(item) for item in items], dtype=np.int64))
-
-    def copy(self, blob: store.Blob, offsets: np.ndarray, lo: int, hi: int) -> None:
-        """Items lo to hi - 1 of an old blob, as one slice."""
-        self._chunks.append(bytes(blob[offsets[lo] : offsets[hi]]))
-        self._lengths.append(np.diff(offsets[lo : hi + 1]))
-
-    def join(self) -> tuple[bytes, np.ndarray]:
-        lengths = np.concatenate(self._lengths) if self._lengths else np.zeros(0, dtype=np.int64)
-        offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        return b"".join(self._chunks), offsets
-
-
-class _VectorSources:
-    """Where each passage vector of the new generation comes from: a slice of the old matrix, an old passage with the
-    same text, or a new embedding (each distinct text embedded once)."""
-
-    def __init__(self, old_hashes: np.ndarray, bad: np.ndarray | None) -> None:
-        usable = range(len(old_hashes)) if bad is None else np.flatnonzero(~bad).tolist()
-        self._old_by_hash = {int(old_hashes[i]): i for i in usable}
-        self._new_by_hash: dict[int, int] = {}
-        self.texts: list[str] = []  # to embed
-        self._slices: list[tuple[int, int, int]] = []  # (first new passage, old lo, old hi)
-        self._reused_at: list[int] = []
-        self._reused_from: list[int] = []
-        self._fresh_at: list[int] = []
-        self._fresh_from: list[int] = []
-
-    def copy(self, at: int, lo: int, hi: int) -> None:
-        self._slices.append((at, lo, hi))
-
-    def place(self, at: int, text_hash: int, text: str) -> bool:
-        """Find a vector for new passage `at`; True if an old passage with the same text lends its own."""
-        old = self._old_by_hash.get(text_hash)
-        if old is not None:
-            self._reused_at.append(at)
-            self._reused_from.append(old)
-            return True
-        if text_hash not in self._new_by_hash:
-            self._new_by_hash[text_hash] = len(self.texts)
-            self.texts.append(text)
-        self._fresh_at.append(at)
-        self._fresh_from.append(self._new_by_hash[text_hash])
-        return False
-
-    def gather(self, old: np.ndarray, fresh: np.ndarray, count: int, dimension: int) -> np.ndarray:
-        """The `count` passage vectors in their new order, `fresh` holding the embeddings of `texts`."""
-        out = np.empty((count, dimension), dtype=np.float32)
-        for at, lo, hi in self._slices:
-            out[at : at + hi - lo] = old[lo:hi]
-        out[np.asarray(self._reused_at, dtype=np.int64)] = old[np.asarray(self._reused_from, dtype=np.int64)]
-        out[np.asarray(self._fresh_at, dtype=np.int64)] = fresh[np.asarray(self._fresh_from, dtype=np.int64)]
-        return out
-
-
-class GenerationBuilder:
-    """A new index generation, filled lesson by lesson in row order from runs of kept lessons and new lessons."""
-
-    def __init__(self, old: store.IndexData, taxonomy: Taxonomy, dimension: int) -> None:
-        self._old = old
-        self._taxonomy = taxonomy
-        self._dimension = dimension
-        self._old_bounds = np.searchsorted(old.passage_lesson, np.arange(old.size + 1))  # old row -> its first passage
-        self._row_map = np.full(old.size, -1, dtype=np.int64)  # old row -> new row, or -1 if dropped
-        self._codes = {name: i for i, name in enumerate(old.manifest["sections"])}  # old codes stay valid in kept passages
-        self._vocab = dict(old.keyword.vocab)
-        self._sources = _VectorSources(old.passage_hash, old.bad_vectors)
-        self._fresh = np.zeros((0, dimension), dtype=np.float32)
-        self.files: list[FileRow] = []
-        self._facets: list[dict[str, Any]] = []
-        self._records = _Blob()
-        self._texts = _Blob()
-        self._passage_lesson: list[np.ndarray] = []
-        self._passage_section: list[np.ndarray] = []
-        self._passage_hash: list[np.ndarray] = []
-        self._passages = 0
-        self._kept: list[tuple[int, int, int]] = []  # (first new row, first old row, end old row)
-        self._added: list[tuple[int, int, int]] = []  # (new row, first passage, end passage)
-        self._new_docs: list[tuple[int, tuple[np.ndarray, np.ndarray]]] = []
-        self.reused = 0
-
-    def keep_run(self, first: int, stats: Sequence[Stat]) -> None:
-        """Carry over the unchanged old rows first, first + 1, ... (one per current file stat), slicing each array once."""
-        old, row, end = self._old, len(self.files), first + len(stats)
-        lo, hi = int(self._old_bounds[first]), int(self._old_bounds[end])
-        for old_row, stat in zip(range(first, end), stats):
-            self.files.append(old.files[old_row].with_stat(stat))
-            self._facets.append({name: old.facets[name][old_row] for name in INDEX_FIELDS})
-        self._row_map[first:end] = np.arange(row, row + len(stats))
-        self._passage_lesson.append(old.passage_lesson[lo:hi] - first + row)
-        self._passage_section.append(old.passage_section[lo:hi])
-        self._passage_hash.append(old.passage_hash[lo:hi])
-        self._texts.copy(old.passage_blob, old.passage_offsets, lo, hi)
-        self._records.copy(old.record_blob, old.record_offsets, first, end)
-        self._sources.copy(self._passages, lo, hi)
-        self._kept.append((row, first, end))
-        self._passages += hi - lo
-
-    def add_lesson(self, lesson: Lesson, file: _FileState) -> None:
-        """Append a new or changed lesson (its vectors come later, from `embed`)."""
-        from .passages import keyword_text, lesson_passages
-
-        row, meta = len(self.files), lesson.meta.model_dump(mode="json")
-        refs = tuple(ref for ref in (*lesson.meta.related, lesson.meta.superseded_by, lesson.meta.duplicate_of) if ref)
-        self.files.append(FileRow(file.rel, *file.stat, file.digest, refs))
-        self._facets.append(_facet_row(lesson.id, meta))
-        self._records.add([json.dumps({"id": lesson.id, "path": file.rel, **meta}, ensure_ascii=False).encode("utf-8") + b"\n"])
-        self._add_passages(row, lesson_passages(lesson, self._taxonomy))
-        self._new_docs.append((row, bm25.doc_terms(keyword_text(lesson, self._taxonomy), self._vocab)))
-
-    def _add_passages(self, row: int, passages: list[Passage]) -> None:
-        first = self._passages
-        hashes = np.array([_text_hash(p.embed_text) for p in passages], dtype=np.uint64)
-        for at, (passage, text_hash) in enumerate(zip(passages, hashes.tolist()), start=first):
-            if self._sources.place(at, text_hash, passage.embed_text):
-                self.reused += 1
-        self._passage_lesson.append(np.full(len(passages), row, dtype=np.int32))
-        self._passage_section.append(np.array([self._codes.setdefault(p.section, len(self._codes)) for p in passages], dtype=np.int16))
-        self._passage_hash.append(hashes)
-        self._texts.add([p.text.encode("utf-8") for p in passages])
-        self._added.append((row, first, first + len(passages)))
-        self._passages += len(passages)
-
-    def embed(self, embedder: Embedder, progress: Progress | None, log: Log | None) -> int:
-        """Embed the passage texts that have no vector yet; returns how many."""
-        texts = self._sources.texts
-        if texts:
-            if log:
-                log(f"Embedding {len(texts)} passage(s) of {len(self._added)} new or changed lesson(s)")
-            self._fresh = embedder.encode(texts, progress=progress)
-        return len(texts)
-
-    def finish(self, identity: dict[str, Any], taxonomy_stat: list[int], skipped: dict[str, SkippedFile]) -> store.IndexData:
-        """The complete generation, for store.write."""
-        vectors = self._sources.gather(self._old.vector_matrix(), self._fresh, self._passages, self._dimension)
-        passage_blob, passage_offsets = self._texts.join()
-        record_blob, record_offsets = self._records.join()
-        passage_lesson = _concatenate(self._passage_lesson, np.int32)
-        manifest = {
-            "model": identity,
-            "taxonomy_stat": taxonomy_stat,
-            "sections": list(self._codes),
-            "counts": {"lessons": len(self.files), "passages": len(vectors), "skipped": len(skipped)},
-        }
-        return store.IndexData(
-            manifest=manifest,
-            files=self.files,
-            skipped=skipped,
-            facets={name: [row[name] for row in self._facets] for name in INDEX_FIELDS},
-            passage_lesson=passage_lesson,
-            passage_section=_concatenate(self._passage_section, np.int16),
-            passage_hash=_concatenate(self._passage_hash, np.uint64),
-            passage_offsets=passage_offsets,
-            record_offsets=record_offsets,
-            matrix=vectors,
-            keyword=bm25.merge(self._old.keyword, self._row_map, self._new_docs, self._vocab, len(self.files)),
-            passage_blob=passage_blob,
-            record_blob=record_blob,
-            lesson_index=_flat_index(self._lesson_matrix(vectors, passage_lesson), self._dimension),
-        )
-
-    def _lesson_matrix(self, vectors: np.ndarray, passage_lesson: np.ndarray) -> np.ndarray:
-        """One vector per lesson: copied for kept lessons, the unit-length mean of its passages for a new one (and for
-        every lesson when the old lesson vectors were damaged)."""
-        out = np.empty((len(self.files), self._dimension), dtype=np.float32)
-        to_mean = [row for row, _, _ in self._added]
-        if self._kept and self._old.lesson_vectors_bad:
-            to_mean += [row + i for row, first, end in self._kept for i in range(end - first)]
-        elif self._kept:
-            old = self._old.lesson_vectors.reconstruct_n(0, self._old.size)
-            for row, first, end in self._kept:
-                out[row : row + end - first] = old[first:end]
-        bounds = np.searchsorted(passage_lesson, np.arange(len(self.files) + 1))
-        for row in to_mean:
-            mean = vectors[bounds[row] : bounds[row + 1]].mean(axis=0)
-            out[row] = mean / max(float(np.linalg.norm(mean)), 1e-12)
-        return out
-
-
-def _concatenate(parts: list[np.ndarray], dtype: type[np.generic]) -> np.ndarray:
-    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
-
-
-def _flat_index(matrix: np.ndarray, dimension: int) -> Any:
-    """A faiss.IndexFlatIP holding the rows of `matrix`."""
-    import faiss
-
-    index = faiss.IndexFlatIP(dimension)
-    if len(matrix):
-        index.add(matrix)
-    return index

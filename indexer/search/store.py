@@ -1,6 +1,6 @@
 """The index folder (`.lessons/index/`): generations written beside each other, swapped atomically.
 
-Each build writes a complete new generation folder, then replaces the one-line `CURRENT` file that
+Each build writes a complete new generation folder (`generation.write`), then replaces the one-line `CURRENT` file that
 names the live generation (write to a temporary file, then rename). A crash at any moment leaves
 `CURRENT` naming a complete generation. The previous generation is kept so that a reader that has just
 read `CURRENT` can still open it. Everything is JSON or numpy arrays loaded with allow_pickle=False, or
@@ -15,22 +15,17 @@ from __future__ import annotations
 
 import json
 import mmap
-import os
-import shutil
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from .. import __version__
-from ..core.files import write_atomic
-from ..core.vocabulary import INDEX_FIELDS, SCHEMA_VERSION
+from ..core.vocabulary import INDEX_FIELDS
 from ..errors import IndexDamaged, IndexMissing, IndexOutdated, IndexProblem
 from . import integrity
 from .bm25 import KeywordIndex
-from .flat import flat_index_matrix, write_flat_index
+from .flat import flat_index_matrix
 from .lock import check_index_folder
 
 FORMAT = 3  # 3: checksums in the manifest
@@ -358,89 +353,3 @@ def _read(folder: Path, manifest: dict[str, Any], matrix: np.ndarray | None) -> 
         passage_blob=blobs[0],
         record_blob=blobs[1],
     )
-
-
-def pack_records(records: list[dict[str, Any]]) -> tuple[bytes, np.ndarray]:
-    """Lesson records as JSON lines, with the byte offset of each line."""
-    lines = [json.dumps(rec, ensure_ascii=False).encode("utf-8") + b"\n" for rec in records]
-    offsets = np.zeros(len(lines) + 1, dtype=np.int64)
-    np.cumsum([len(line) for line in lines], out=offsets[1:])
-    return b"".join(lines), offsets
-
-
-def write(root: Path, data: IndexData) -> str:
-    """Write `data` as a new generation and make it live atomically. Returns the generation name."""
-    import faiss
-
-    _refuse_non_unit(data.matrix)
-    root.mkdir(parents=True, exist_ok=True)
-    name = f"gen-{time.time_ns()}-{os.getpid()}"
-    tmp = root / f".{name}.tmp"
-    tmp.mkdir()
-    arrays = {
-        "passage_lesson": data.passage_lesson,
-        "passage_section": data.passage_section,
-        "passage_hash": data.passage_hash,
-        "passage_offsets": data.passage_offsets,
-        "record_offsets": data.record_offsets,
-        "kw_indptr": data.keyword.indptr,
-        "kw_docs": data.keyword.docs,
-        "kw_tfs": data.keyword.tfs,
-        "kw_doclen": data.keyword.doc_len,
-    }
-    for key, array in arrays.items():
-        np.save(tmp / f"{key}.npy", np.ascontiguousarray(array), allow_pickle=False)
-    (tmp / "passages.bin").write_bytes(data.passage_blob)
-    (tmp / "lessons.jsonl").write_bytes(data.record_blob)
-    files = {"lessons": [row.to_json() for row in data.files], "skipped": {path: rec.to_json() for path, rec in data.skipped.items()}}
-    (tmp / "files.json").write_text(json.dumps(files, ensure_ascii=False))
-    (tmp / "facets.json").write_text(json.dumps(data.facets, ensure_ascii=False))
-    (tmp / "kw_vocab.json").write_text(json.dumps(data.keyword.vocab, ensure_ascii=False))
-    write_flat_index(tmp / "passages.faiss", data.matrix)
-    faiss.write_index(data.lesson_vectors, str(tmp / "lessons.faiss"))
-    manifest = dict(
-        data.manifest,
-        format=FORMAT,
-        tool_version=__version__,
-        schema_version=SCHEMA_VERSION,
-        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    )
-    manifest["files"] = {p.name: p.stat().st_size for p in sorted(tmp.iterdir())}
-    for path in tmp.iterdir():
-        _fsync(path)
-    manifest.update(integrity.record(tmp, data.matrix.shape[1], len(data.matrix)))
-    manifest["self_sha256"] = integrity.manifest_digest(manifest)
-    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
-    _fsync(tmp / "manifest.json")
-    os.replace(tmp, root / name)
-    _fsync(root)
-    write_atomic(root / CURRENT, name + "\n")
-    _fsync(root)
-    data.manifest, data.folder = manifest, root / name
-    _cleanup(root, keep={name})
-    return name
-
-
-def _refuse_non_unit(matrix: np.ndarray) -> None:
-    """Every passage vector is unit length, so every cosine score is within [-1, 1]; anything else is a bug upstream."""
-    norms = np.einsum("ij,ij->i", matrix, matrix) if len(matrix) else np.zeros(0)
-    if not np.isfinite(norms).all() or (np.abs(norms - 1.0) > 1e-3).any():
-        raise IndexProblem("the embedding model gave vectors that are not unit length; the index was not written")
-
-
-def _cleanup(root: Path, keep: set[str]) -> None:
-    """Remove unfinished generations and all but the two newest complete ones (a reader may still use the previous)."""
-    generations = sorted((p for p in root.iterdir() if p.is_dir() and p.name.startswith("gen-")), key=lambda p: int(p.name.split("-")[1]))
-    for path in generations[:-2]:
-        if path.name not in keep:
-            shutil.rmtree(path, ignore_errors=True)
-    for path in root.glob(".gen-*.tmp"):
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
