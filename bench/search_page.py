@@ -4,10 +4,12 @@ Builds real sites with `lessons site` and serves them on localhost, then reports
 - parity with the CLI on the starter knowledge base (the 22 questions of tests/helpers.py) and on each set of
   ../shared/eval-dev (read in place, never copied into the project): top-1 agreement, top-5 overlap, and
   nDCG@10 of both sides where the set has judgements. The CLI runs the fp32 model on fp32 vectors; the page runs
-  the int8 model on int8 vectors (one scale per vector).
+  the int8 model on sign vectors, then int8 vectors for the first stage's candidates (search/page.py). The data
+  side alone is measured too ("data_side"): search/page.py's ranking fed the CLI's own query vectors.
 - time to the first semantic answer from a fresh browser profile, warm query time, and time to keyword results;
 - gzipped bytes: the page before the first question (beyond Material's own assets), everything fetched up to the
-  first semantic answer, and the lesson data (vectors, ids and cards, keyword index);
+  first semantic answer, and the lesson data (sign vectors, ids and cards, keyword index), file by file, with
+  the int8 vector and passage text shards the first answer fetched;
 - all of it again for a generated knowledge base of 5,000 lessons (bench/common.py), with the site build time.
 
     python bench/search_page.py [--eval-dir ../shared/eval-dev] [--sizes 5000] [--work DIR]
@@ -56,7 +58,7 @@ TYPE_AND_TIME = """([query, states]) => new Promise((resolve) => {
 })"""
 # the theme's own assets, and its keyword index (lunr), which every page of the site fetches
 MATERIAL = ("assets/javascripts/", "assets/stylesheets/", "assets/images/", "search/search_index.json")
-DATA = ("lessons.json", "keyword.json", "vectors.bin", "ranking.json")
+DATA = ("ranking.json", "lessons.json", "keyword.json", "keyword.bin", "signs.bin")  # loaded before the first answer
 
 
 class Quiet(SimpleHTTPRequestHandler):
@@ -189,9 +191,12 @@ def measure_site(root: Path, env: dict[str, str], browser, probe: str) -> dict:
     site = Site(root / "site", browser)
     try:
         seconds, urls, page = site.first_answer(probe)
+        urls = list(urls)  # what the first answer fetched; the page's listener goes on recording
         _, warm = site.ask(page, probe + " for a small company")
         page.context.close()
         data = root / "site" / "assets" / "search" / "data"
+        lessons = json.loads((data / "lessons.json").read_text(encoding="utf-8"))
+        shards = {kind: [u for u in urls if f"/data/{kind}-" in u] for kind in ("vectors", "passages")}
         return {
             "site_build_s": round(build_s, 1),
             "first_semantic_answer_s": round(seconds, 2),
@@ -200,6 +205,12 @@ def measure_site(root: Path, env: dict[str, str], browser, probe: str) -> dict:
             "page_before_query_gzip_kb": round(site.idle_bytes() / 1024, 1),
             "first_answer_total_gzip_mb": round(site_bytes(root / "site", [u for u in urls if u.startswith(site.base)]) / 1e6, 2),
             "lesson_data_gzip_mb": round(sum(gz(data / name) for name in DATA) / 1e6, 3),
+            "lesson_data_raw_mb": round(sum((data / name).stat().st_size for name in DATA) / 1e6, 3),
+            "lesson_data_gzip_kb": {name: round(gz(data / name) / 1024, 1) for name in DATA},
+            "first_answer_shards": {
+                kind: [len(found), round(site_bytes(root / "site", found) / 1024, 1)] for kind, found in shards.items()
+            },
+            "passages_per_lesson": round(sum(lessons["passage_counts"]) / max(1, len(lessons["passage_counts"])), 2),
         }
     finally:
         site.close()
@@ -220,9 +231,45 @@ def eval_set(name: str, data_dir: Path, work: Path, env: dict[str, str], browser
     build_site(root, env)
     site = Site(root / "site", browser)
     try:
-        return parity(site, root, env, [{"id": q["id"], "text": q["text"]} for q in queries], qrels)
+        return parity(site, root, env, [{"id": q["id"], "text": q["text"]} for q in queries], qrels) | {
+            "data_side": data_side(root, queries, qrels)
+        }
     finally:
         site.close()
+
+
+def data_side(root: Path, queries: list[dict[str, str]], qrels: dict | None) -> dict:
+    """The page's two stages (search/page.py) against `lessons search`, both fed the CLI's own query vectors: the
+    parity lost by the data the page downloads, apart from the int8 model's."""
+    import numpy as np
+
+    from indexer.core.kb import find_root
+    from indexer.core.settings import load_settings
+    from indexer.search import page, rank
+    from indexer.search.evaluate import evaluate
+    from indexer.search.expansion import expand
+    from indexer.search.session import open_session
+
+    kb = find_root(explicit=root)
+    session = open_session(kb, load_settings(root), cache_dir=REPO / ".lessons" / "models", refresh=False)
+    data, embedder, weight = session.index, session.embedder, session.settings.dense_weight
+    rows = [r for r in range(data.size) if data.facets["status"][r] == "published"]
+    counts = [int((data.passage_lesson == r).sum()) for r in rows]
+    vectors = page.PageVectors.of(np.asarray(data.matrix[np.isin(data.passage_lesson, rows)], dtype=np.float32), rows, counts)
+    allowed = rank.allowed_lessons(data, rank.Filters())
+    cli, got = {}, {}
+    for q in queries:
+        cli[q["id"]] = [h.id for h in rank.answer(data, embedder, [q["text"]], top_k=10, dense_weight=weight, taxonomy=kb.taxonomy)[0].hits]
+        pair = tuple(embedder.encode([q["text"], expand(q["text"], kb.taxonomy).dense_text(q["text"])]))
+        got[q["id"]] = [data.ids[r] for r in page.answer(data, vectors, q["text"], pair, allowed, 10, weight, kb.taxonomy).rows]
+    ids = [i for i in cli if cli[i] and got[i]]
+    result = {
+        "top1_agreement": round(sum(cli[i][0] == got[i][0] for i in ids) / len(ids), 4),
+        "top5_overlap": round(sum(len(set(cli[i][:5]) & set(got[i][:5])) / 5 for i in ids) / len(ids), 4),
+    }
+    if qrels:
+        result |= {"ndcg10_cli": evaluate(cli, qrels).ndcg_at_10, "ndcg10_page_data": evaluate(got, qrels).ndcg_at_10}
+    return result
 
 
 def main() -> None:
@@ -241,10 +288,11 @@ def main() -> None:
         if not (starter / "lessons").is_dir():
             shutil.copytree(REPO / "lessons", starter / "lessons")
             with_site_files(starter)
-        report = {"precision": {"cli": "fp32 model, fp32 passage vectors", "page": "int8 model, int8 passage vectors"}}
+        report = {"precision": {"cli": "fp32 model, fp32 passage vectors", "page": "int8 model, sign then int8 passage vectors"}}
         report["starter"] = measure_site(starter, env, browser, PAGE_QUERIES[0])
         site = Site(starter / "site", browser)
-        report["starter"] |= parity(site, starter, env, [{"id": str(i), "text": t} for i, t in enumerate(PAGE_QUERIES)], None)
+        starter_queries = [{"id": str(i), "text": t} for i, t in enumerate(PAGE_QUERIES)]
+        report["starter"] |= parity(site, starter, env, starter_queries, None) | {"data_side": data_side(starter, starter_queries, None)}
         site.close()
         print(json.dumps({"starter": report["starter"]}), flush=True)
         for name in ("stackfaq", "semeval2016_cqa_ql"):

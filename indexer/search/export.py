@@ -1,7 +1,8 @@
 """What the website's search page needs to answer in the visitor's browser, made from the index.
 
-The page ranks exactly as `rank.search` does, from data exported here: the published lessons' passage
-vectors (int8, one scale per vector), their keyword postings with the corpus statistics BM25 needs, the
+The page ranks as `rank.search` does, from data exported here: the published lessons' passage vectors as
+signs for a first pass and as int8 in small shards for re-ranking the first pass's candidates (search/page.py,
+the reference of the page's ranking), their keyword postings with the corpus statistics BM25 needs, the
 cards' fields, and every number of the ranking (`ranking.json`). Python stays the one definition: the page
 reads the numbers, and a test keeps the two equal. The model itself goes to the page as an int8 copy of the
 ONNX export, made once and kept beside it in the model cache.
@@ -20,12 +21,11 @@ import numpy as np
 
 from ..core.taxonomy import Taxonomy, normalise_term
 from ..core.vocabulary import HIDDEN_STATUSES, OUTCOME_LABELS, SIZE_LABELS
-from . import bm25, expansion, fusion
+from . import bm25, expansion, fusion, page
 from .store import IndexData
 
-FORMAT = 2  # bump when the files below change shape; the page refuses another format
+FORMAT = 3  # bump when the files below change shape; the page refuses another format
 INT8_MODEL = "model.int8.onnx"
-PASSAGE_SHARD = 500  # passages per text file: the page fetches only the shards of the results it shows
 CARD_FIELDS = ("title", "summary", "outcome", "sector", "company_size", "country", "language", "technologies", "date")
 
 
@@ -83,7 +83,7 @@ def ranking_parameters(info: dict[str, Any], tokenizer: Any, dense_weight: float
             "suffix_ids": specials[1:],
             "file_sha256": hashlib.sha256(model).hexdigest(),
         },
-        "passage_shard": PASSAGE_SHARD,
+        "page": {"candidates": page.CANDIDATES, "lesson_shard": page.VECTOR_SHARD},
     }
 
 
@@ -104,35 +104,32 @@ def taxonomy_entries(taxonomy: Taxonomy) -> list[dict[str, Any]]:
     return entries
 
 
-def quantise(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """int8 vectors with one float32 scale each (largest component -> 127); cosine is scale * (q . query)."""
-    peak = np.abs(matrix).max(axis=1) if len(matrix) else np.zeros(0, dtype=np.float32)
-    scales = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
-    return np.rint(matrix / scales[:, None]).astype(np.int8), scales
-
-
 def browser_files(data: IndexData, shown: set[str], taxonomy: Taxonomy, ranking: dict[str, Any]) -> dict[str, bytes]:
-    """The page's data files, by path inside the site's search data folder, for the lessons in `shown`."""
+    """The page's data files, by path inside the site's search data folder, for the lessons in `shown`: see
+    docs/how-search-works.md for what each holds and when the page fetches it."""
     rows = [r for r, lesson_id in enumerate(data.ids) if lesson_id in shown and data.facets["status"][r] not in HIDDEN_STATUSES]
     passages = _passages_of(data, rows)
-    q, scales = quantise(np.asarray(data.vector_matrix()[passages], dtype=np.float32))
     counts = [int(n) for n in np.bincount(data.passage_lesson[passages], minlength=data.size)[rows]]
+    vectors = page.PageVectors.of(np.asarray(data.vector_matrix()[passages], dtype=np.float32), rows, counts)
     lessons = {
         "format": FORMAT,
         "lessons": [_card(data, r) for r in rows],
         "passage_counts": counts,
         "labels": _labels(taxonomy),
     }
+    terms, postings = _keyword(data, rows)
     files = {
         "ranking.json": _json(ranking),
         "lessons.json": _json(lessons),
-        "vectors.bin": scales.astype("<f4").tobytes() + q.tobytes(),
-        "keyword.json": _json(_keyword(data, rows)),
+        "signs.bin": vectors.bit_scales.astype("<f4").tobytes() + vectors.bits.tobytes(),
+        "keyword.json": _json(terms),
+        "keyword.bin": postings,
     }
-    for start in range(0, len(passages), PASSAGE_SHARD):
-        chunk = passages[start : start + PASSAGE_SHARD]
-        texts = [[data.section(int(p)), data.passage(int(p))] for p in chunk]
-        files[f"passages-{start // PASSAGE_SHARD}.json"] = _json(texts)
+    starts, size = np.r_[0, np.cumsum(counts)], int(ranking["page"]["lesson_shard"])
+    for shard, first in enumerate(range(0, len(rows), size)):
+        lo, hi = starts[first], starts[min(first + size, len(rows))]
+        files[f"vectors-{shard}.bin"] = vectors.scales[lo:hi].astype("<f4").tobytes() + vectors.values[lo:hi].tobytes()
+        files[f"passages-{shard}.json"] = _json([[data.section(int(p)), data.passage(int(p))] for p in passages[lo:hi]])
     return files
 
 
@@ -153,27 +150,52 @@ def _labels(taxonomy: Taxonomy) -> dict[str, dict[str, str]]:
     return {"sector": taxonomy.sectors, "technology": taxonomy.technologies, "outcome": OUTCOME_LABELS, "company_size": SIZE_LABELS}
 
 
-def _keyword(data: IndexData, rows: list[int]) -> dict[str, Any]:
-    """Postings of the exported lessons, with the statistics of the whole index so that BM25 scores are the CLI's.
+def _keyword(data: IndexData, rows: list[int]) -> tuple[dict[str, Any], bytes]:
+    """Postings of the exported lessons, with the statistics of the whole index so that BM25 scores are the CLI's:
+    the terms with their document frequencies and posting counts (JSON), and the postings (binary: per term, the
+    gaps between its lessons' numbers, then its term frequencies, each as an unsigned LEB128 varint).
 
     Hidden lessons count in the corpus statistics (as they do for the CLI) but their words are not published.
     """
     keyword = data.keyword
     position = np.full(data.size, -1, dtype=np.int64)
     position[rows] = np.arange(len(rows))
-    terms: dict[str, list[Any]] = {}
+    terms, df, count, parts = [], [], [], []
     for term, col in keyword.vocab.items():
         lo, hi = int(keyword.indptr[col]), int(keyword.indptr[col + 1])
         docs = position[keyword.docs[lo:hi]]
         keep = docs >= 0
         if keep.any():
-            terms[term] = [hi - lo, docs[keep].tolist(), keyword.tfs[lo:hi][keep].astype(int).tolist()]
-    return {
+            order = np.argsort(docs[keep], kind="stable")
+            numbers, tfs = docs[keep][order], keyword.tfs[lo:hi][keep][order].astype(np.int64)
+            terms.append(term)
+            df.append(hi - lo)
+            count.append(len(numbers))
+            parts.append(np.concatenate([np.diff(numbers, prepend=0), tfs]))
+    stats = {
         "lessons": keyword.size,
         "average_length": float(keyword.doc_len.mean()) if keyword.size else 1.0,
         "lengths": keyword.doc_len[rows].astype(int).tolist(),
         "terms": terms,
+        "df": df,
+        "counts": count,
     }
+    return stats, _varints(np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64))
+
+
+def _varints(values: np.ndarray) -> bytes:
+    """Non-negative integers as unsigned LEB128: seven bits a byte, low bits first, high bit set on all but the last."""
+    values = values.astype(np.uint64)
+    width = np.ones(len(values), dtype=np.int64)
+    for shift in (7, 14, 21, 28, 35):
+        width += values >= (1 << shift)
+    out = np.zeros(int(width.sum()), dtype=np.uint8)
+    place = np.cumsum(width) - width
+    for byte in range(int(width.max()) if len(values) else 0):
+        has = width > byte
+        more = width[has] > byte + 1
+        out[place[has] + byte] = ((values[has] >> np.uint64(7 * byte)) & np.uint64(0x7F)).astype(np.uint8) | (more * 0x80).astype(np.uint8)
+    return out.tobytes()
 
 
 def _json(value: Any) -> bytes:

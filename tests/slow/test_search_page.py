@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -61,6 +62,34 @@ def test_same_answers_as_the_command_line(page, server: str, site_kb: Path, mode
     assert top1 / n >= 0.95 and overlap / n >= 0.95, differences
 
 
+def test_page_ranking_agrees_with_the_command_line(site_root: Path, site_kb: Path, model_cache: Path) -> None:
+    """The page's two stages (search/page.py, which rank.js follows) against rank.answer, both fed the CLI's own
+    query vectors, so that only the vectors the page downloads differ: signs, then int8 for the candidates."""
+    from indexer.core.kb import find_root
+    from indexer.core.settings import load_settings
+    from indexer.search import page, rank
+    from indexer.search.expansion import expand
+    from indexer.search.session import open_session
+
+    kb = find_root(explicit=site_kb)
+    session = open_session(kb, load_settings(site_kb), cache_dir=model_cache, refresh=False)
+    data, embedder = session.index, session.embedder
+    rows = [r for r in range(data.size) if data.facets["status"][r] == "published"]
+    counts = np.bincount(data.passage_lesson, minlength=data.size)[rows]
+    vectors = page.PageVectors.of(data.matrix[np.isin(data.passage_lesson, rows)], rows, counts.tolist())
+    allowed = rank.allowed_lessons(data, rank.Filters())
+    assert page.CANDIDATES < len(rows)  # the first stage cuts
+    top1 = overlap = 0.0
+    for query in QUERIES:
+        cli = [h.id for h in session.answer([query], top_k=5)[0].hits]
+        pair = tuple(embedder.encode([query, expand(query, kb.taxonomy).dense_text(query)]))
+        found = page.answer(data, vectors, query, pair, allowed, 5, session.settings.dense_weight, kb.taxonomy)
+        ids = [data.ids[row] for row in found.rows]
+        top1 += ids[0] == cli[0]
+        overlap += len(set(ids) & set(cli)) / 5
+    assert top1 / len(QUERIES) >= 0.95 and overlap / len(QUERIES) >= 0.95
+
+
 def test_filters_in_the_url_and_in_the_menus(page, server: str, site_kb: Path, model_cache: Path) -> None:
     query = "moving our invoices and accounts to new software"
     params = {"q": query, "outcome": "success", "size": "small", "since": "2023"}
@@ -96,7 +125,7 @@ def test_keyword_answers_come_first_and_stay_when_the_model_cannot_load(page, se
     page.goto(f"{server}search/")
     page.wait_for_function("document.documentElement.dataset.searchState === 'idle'")
     page.wait_for_timeout(300)
-    assert not any(url.endswith((".onnx", ".wasm", "vectors.bin", "keyword.json")) for url in requested)  # nothing heavy yet
+    assert not any(url.endswith((".onnx", ".wasm", "signs.bin", "keyword.bin")) for url in requested)  # nothing heavy yet
     page.route("**/model/model.onnx", lambda route: route.abort())
     page.fill("#lesson-q", "e-invoicing")
     page.wait_for_function("document.documentElement.dataset.searchState === 'keyword' && document.querySelector('[data-lesson-id]')")

@@ -2,7 +2,7 @@
 // first focus or question and then answers by meaning. For outside scripts and tests: `?q=` runs a query,
 // results carry data-lesson-id in rank order, and <html data-search-state> is "keyword", "semantic" or
 // "nothing-close" ("idle" before any question, "error" when the lesson data cannot load).
-import { allowedMask, denseScores, denseText, expand, rankQuestion, tokenize } from "./rank.js";
+import { addShard, allowedMask, denseText, expand, firstStage, keywordIndex, keywordRows, roughScores, secondStage, shardsOf, tokenize, vectorIndex } from "./rank.js";
 import { card, filterMenus, snippet } from "./cards.js";
 
 const SHOWN = 10;
@@ -31,36 +31,41 @@ let model = null; // Promise of {embed, vectors}
 let ready = null; // the model, once loaded
 let latest = 0; // only the newest question may draw results
 
-const getJson = (name) => fetch(new URL(`data/${name}`, here)).then((r) => {
+const get = (name) => fetch(new URL(`data/${name}`, here)).then((r) => {
   if (!r.ok) throw new Error(`${name}: HTTP ${r.status}`);
-  return r.json();
+  return r;
 });
+const getJson = (name) => get(name).then((r) => r.json());
+const getBytes = (name) => get(name).then((r) => r.arrayBuffer());
 
 function loadData() {
-  data ??= Promise.all(["ranking.json", "lessons.json", "keyword.json"].map(getJson)).then(([ranking, lessons, keyword]) => {
-    filterMenus(filtersBox, FACETS, lessons.lessons, lessons.labels, chosenFilters(new URLSearchParams(location.search)));
-    return { ranking, lessons, keyword, shards: new Map() };
-  });
+  data ??= Promise.all([getJson("ranking.json"), getJson("lessons.json"), getJson("keyword.json"), getBytes("keyword.bin")])
+    .then(([ranking, lessons, terms, postings]) => {
+      filterMenus(filtersBox, FACETS, lessons.lessons, lessons.labels, chosenFilters(new URLSearchParams(location.search)));
+      return { ranking, lessons, keyword: keywordIndex(terms, new Uint8Array(postings)), texts: new Map(), fetching: new Map() };
+    });
   return data;
 }
 
 function loadModel() {
   model ??= loadData().then(async (d) => {
     const { open } = await import("./engine.js");
-    const [embed, vectors] = await Promise.all([
+    const [embed, signs] = await Promise.all([
       open(d.ranking.model, (done, total) => note(`Loading the search model: ${Math.round(done / 1e6)} of ${Math.round(total / 1e6) || "?"} MB (once; your browser keeps it).`)),
-      fetch(new URL("data/vectors.bin", here)).then((r) => r.arrayBuffer()),
+      getBytes("signs.bin"),
     ]);
-    const n = d.lessons.passage_counts.reduce((a, b) => a + b, 0);
-    ready = { embed, vectors: {
-      scales: new Float32Array(vectors, 0, n),
-      values: new Int8Array(vectors, 4 * n),
-      counts: d.lessons.passage_counts,
-      dimension: d.ranking.model.dimension,
-    } };
+    ready = { embed, vectors: vectorIndex(signs, d.lessons.passage_counts, d.ranking.model.dimension) };
     return ready;
   });
   return model;
+}
+
+// The int8 vectors of the shards holding `rows`, each fetched once.
+function loadShards(d, rows) {
+  return Promise.all(shardsOf(rows, d.ranking).filter((k) => !ready.vectors.shards.has(k)).map((k) => {
+    if (!d.fetching.has(k)) d.fetching.set(k, getBytes(`vectors-${k}.bin`).then((buffer) => addShard(ready.vectors, k, buffer, d.ranking)));
+    return d.fetching.get(k);
+  }));
 }
 
 function chosenFilters(params) {
@@ -109,7 +114,7 @@ async function answer(params) {
   if (run !== latest) return;
   const allowed = allowedMask(d.lessons.lessons, filtersOf(chosenFilters(params)));
   if (!ready) {
-    show(d, rankQuestion(query, d, allowed, SHOWN, null).rows, null, query);
+    show(d, keywordRows(firstStage(query, d, allowed, null, SHOWN)), null, query);
     setState("keyword", query);
     note("Showing lessons that use your words while the search by meaning loads…");
     loadModel().then(() => run === latest && answer(params), (error) => {
@@ -117,13 +122,21 @@ async function answer(params) {
     });
     return;
   }
-  // as rank.answer: the question as typed, and with the English names of the technologies it names
+  // as page.answer: the question as typed, and with the English names of the technologies it names
   const wideText = denseText(query, expand(query, d.ranking.expansion, d.ranking.bm25));
-  const plain = denseScores(await ready.embed(query), ready.vectors);
-  const wide = wideText === query ? plain : denseScores(await ready.embed(wideText), ready.vectors);
+  const plain = await ready.embed(query);
+  const wide = wideText === query ? plain : await ready.embed(wideText);
   if (run !== latest) return;
-  const result = rankQuestion(query, d, allowed, SHOWN, { plain, wide });
-  const passages = await passageTexts(d, result.passages);
+  const stage = firstStage(query, d, allowed, roughScores(wide, ready.vectors), SHOWN);
+  try {
+    await loadShards(d, stage.candidates);
+  } catch (error) {
+    if (run === latest) note(`The lesson data of this site could not be loaded (${error.message}).`);
+    return;
+  }
+  if (run !== latest) return;
+  const result = secondStage(stage, d, allowed, SHOWN, plain, wide, ready.vectors);
+  const passages = await passageTexts(d, result.rows, result.passages);
   if (run !== latest) return;
   show(d, result.rows, passages, query);
   // as `lessons search`: when no lesson is close, say so, and still list the nearest ones under that heading
@@ -132,14 +145,17 @@ async function answer(params) {
   setState(result.nothingClose ? "nothing-close" : "semantic", query);
 }
 
-// The texts of some passages, fetching only the shards that hold them.
-async function passageTexts(d, numbers) {
-  const size = d.ranking.passage_shard;
+// The texts of the shown lessons' best passages, fetching only the files of their shards (as the int8 vectors).
+async function passageTexts(d, rows, numbers) {
+  const size = d.ranking.page.lesson_shard;
   const shard = (k) => {
-    if (!d.shards.has(k)) d.shards.set(k, getJson(`passages-${k}.json`));
-    return d.shards.get(k);
+    if (!d.texts.has(k)) d.texts.set(k, getJson(`passages-${k}.json`));
+    return d.texts.get(k);
   };
-  return Promise.all(numbers.map(async (p) => (await shard(Math.floor(p / size)))[p % size][1]));
+  return Promise.all(rows.map(async (row, i) => {
+    const k = Math.floor(row / size);
+    return (await shard(k))[numbers[i] - ready.vectors.starts[k * size]][1];
+  }));
 }
 
 function show(d, rows, passages, query) {
