@@ -17,6 +17,10 @@ from ..core.vocabulary import OUTCOME_LABELS, translate
 # reads (`## __config`, `## search`, `## location`: an element id becomes a property of window).
 BODY_ID_PREFIX = "lesson-"
 
+# Front matter of every generated page, which is HTML already: Markdown returns it unchanged, after parsing all of it
+# as HTML. The MkDocs plugin spots this mark and skips that pass; other engines convert the page, to the same HTML.
+PRERENDERED = "lessons:\n  prerendered: true"
+
 ALLOWED_TAGS = {
     "p",
     "br",

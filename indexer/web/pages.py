@@ -26,7 +26,7 @@ from ..core.vocabulary import (
 )
 from .charts import bar_chart, stacked_chart
 from .feed import FEED_XSL, STYLESHEET, atom_feed
-from .fragments import RenderFailed, badge, esc, href, meta_text, money, number, one_line, render_body
+from .fragments import PRERENDERED, RenderFailed, badge, esc, href, meta_text, money, number, one_line, render_body
 from .options import SiteOptions
 from .search_page import PAGE as SEARCH_PAGE
 from .search_page import page_markdown as search_page
@@ -130,7 +130,7 @@ def _front(title: str, description: str = "", hide_toc: bool = True) -> str:
     """Front matter of a generated page. Every one is left out of the engine's keyword search (lunr), which is for
     the hand-written documentation pages: lessons are searched on the search page, and the generated pages only
     show or list lessons."""
-    lines = ["---", f"title: {json.dumps(meta_text(title), ensure_ascii=False)}", "search:", "  exclude: true"]
+    lines = ["---", f"title: {json.dumps(meta_text(title), ensure_ascii=False)}", "search:", "  exclude: true", PRERENDERED]
     if description:
         lines.append(f"description: {json.dumps(meta_text(one_line(description, 300)), ensure_ascii=False)}")
     if hide_toc:

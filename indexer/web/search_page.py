@@ -7,7 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import ToolMissing
-from .fragments import esc, href
+from .fragments import PRERENDERED, esc, href
 
 PAGE = "search/index.md"
 ASSETS = "assets/search"  # the page's scripts; vendor/, model/ and data/ below it
@@ -31,6 +31,7 @@ title: Has anyone tried this?
 description: Search the lessons by meaning, in your browser.
 search:
   exclude: true
+{PRERENDERED}
 hide:
   - toc
 ---
