@@ -29,7 +29,6 @@ class Settings:
     repo_url: str = ""
     edit_uri: str = ""
     description: str = ""  # the home page's opening sentence; empty: the default, about small businesses
-    search_full_text_limit: int = 2000
     chart_min_lessons: int = 3  # a technology needs this many lessons to get a bar in the site's outcome chart
 
 
@@ -41,10 +40,13 @@ _SECTIONS = {
         "repo_url": "repo_url",
         "edit_uri": "edit_uri",
         "description": "description",
-        "search_full_text_limit": "search_full_text_limit",
         "chart_min_lessons": "chart_min_lessons",
     },
 }
+
+# Keys older knowledge bases may still have, accepted and ignored. [site] search_full_text_limit: lesson pages are no
+# longer in the header's keyword search at all (issue 9), so there is no full-text limit to set.
+_RETIRED = {"site": ("search_full_text_limit",)}
 
 
 def load_settings(root: Path) -> Settings:
@@ -64,6 +66,8 @@ def load_settings(root: Path) -> Settings:
             raise ConfigError(f"{path}: unknown section [{section}]; known sections: {', '.join(_SECTIONS)}")
         by_key = {key: attr for attr, key in known.items()}
         for key, value in values.items():
+            if key in _RETIRED.get(section, ()):
+                continue
             attr = by_key.get(key)
             if attr is None:
                 raise ConfigError(f"{path}: unknown key '{key}' in [{section}]; known keys: {', '.join(by_key)}")

@@ -21,6 +21,9 @@ log = logging.getLogger("mkdocs.plugins.lessons")
 class LessonsPlugin(BasePlugin[LessonsPluginConfig]):
     skip_generation = False  # set by `lessons site`, which generates the pages itself just before
 
+    def __init__(self) -> None:
+        self._prerendered: dict[str, str] = {}  # the HTML of the generated pages being built, by source path
+
     def _kb(self, config: Any) -> Any:
         from ..core.kb import find_root
 
@@ -62,6 +65,18 @@ class LessonsPlugin(BasePlugin[LessonsPluginConfig]):
         for finding in report.left_out:
             log.warning(f"{finding.format()} (left out of the site)")
         return config
+
+    def on_page_markdown(self, markdown: str, *, page: Any, config: Any, files: Any) -> str:
+        """A generated page is HTML already (see `web.fragments.PRERENDERED`): keep it aside and give Markdown nothing
+        to parse, which saved most of the build's time with thousands of lessons; `on_page_content` puts it back."""
+        mark = page.meta.get("lessons")
+        if self.config.enabled and isinstance(mark, dict) and mark.get("prerendered") is True:
+            self._prerendered[page.file.src_uri] = markdown.strip()
+            return ""
+        return markdown
+
+    def on_page_content(self, html: str, *, page: Any, config: Any, files: Any) -> str:
+        return self._prerendered.pop(page.file.src_uri, html)
 
     def on_serve(self, server: Any, config: Any, builder: Any) -> Any:
         if self.config.enabled:

@@ -197,12 +197,13 @@ def related_lessons(data: IndexData, shown: set[str], tiers: Tiers, k: int = 5) 
     if n < 2:
         return {}
     hidden = {lesson_id for lesson_id in data.ids if lesson_id not in shown}
+    records = data.lessons  # parsed once and kept, for select() too: it reads the record of every lesson it keeps
     vectors = index.reconstruct_n(0, n)
     cos, rows = index.search(vectors, min(n, k + 1 + len(hidden) + CANDIDATES))
     related = {}
     for row, lesson_id in enumerate(data.ids):
         if lesson_id in shown:
-            rec = data.record(row)
+            rec = records[row]
             target = Target(vectors[row], list(rec["technologies"]), rec["language"])
             scored = meaning_scores(data, target, cos[row], rows[row])
             hits = select(data, target, scored, hidden | {lesson_id, *(rec.get("related") or ())}, k, tiers)

@@ -3,9 +3,11 @@ are sanitised with nh3 (the Ammonia sanitiser) to a small allow-list, so no engi
 
 from __future__ import annotations
 
+import functools
 import html
 import posixpath
 import re
+from typing import TYPE_CHECKING
 
 import nh3
 
@@ -13,9 +15,16 @@ from ..core.characters import printable
 from ..core.prescan import scan_body
 from ..core.vocabulary import OUTCOME_LABELS, translate
 
+if TYPE_CHECKING:
+    import markdown
+
 # Every id in a lesson body starts with this, so no heading can take the name of a global the theme's script
 # reads (`## __config`, `## search`, `## location`: an element id becomes a property of window).
 BODY_ID_PREFIX = "lesson-"
+
+# Front matter of every generated page, which is HTML already: Markdown returns it unchanged, after parsing all of it
+# as HTML. The MkDocs plugin spots this mark and skips that pass; other engines convert the page, to the same HTML.
+PRERENDERED = "lessons:\n  prerendered: true"
 
 ALLOWED_TAGS = {
     "p",
@@ -110,10 +119,8 @@ def render_body(markdown_text: str) -> str:
     limits = scan_body(markdown_text)
     if limits:
         raise RenderFailed(limits[0].rule, limits[0].message, limits[0].line)
-    import markdown
-
     try:
-        rendered = markdown.markdown(markdown_text, extensions=["tables", "fenced_code", "sane_lists", "toc"], output_format="html")
+        rendered = _markdown().reset().convert(markdown_text)
     except RecursionError:
         raise RenderFailed("render-failed", "the body is nested too deeply to render: flatten its lists and quotes") from None
     except Exception as exc:  # a bug of the renderer on odd input must cost one lesson, not the build
@@ -128,6 +135,14 @@ def render_body(markdown_text: str) -> str:
         id_prefix=BODY_ID_PREFIX,
         attribute_filter=_same_page_link,
     )
+
+
+@functools.cache
+def _markdown() -> markdown.Markdown:
+    """One renderer for every body, reset before each: making one per body cost a tenth of the rendering."""
+    import markdown
+
+    return markdown.Markdown(extensions=["tables", "fenced_code", "sane_lists", "toc"], output_format="html")
 
 
 def _same_page_link(tag: str, attribute: str, value: str) -> str:

@@ -22,7 +22,6 @@ class SiteOptions:
     repo_url: str = ""
     edit_uri: str = ""
     description: str = DEFAULT_DESCRIPTION
-    full_text_limit: int = 2000  # above this many lessons, search indexes title, summary and metadata only
     latest: int = 10
     feed_entries: int = 30
     contributing_page: str = "contributing.md"
@@ -54,7 +53,6 @@ def site_options(kb: KnowledgeBase, settings: Settings, today: dt.date | None = 
         repo_url=settings.repo_url,
         edit_uri=settings.edit_uri,
         description=settings.description or DEFAULT_DESCRIPTION,
-        full_text_limit=settings.search_full_text_limit,
         chart_min_lessons=settings.chart_min_lessons,
         root=kb.root,
         today=today or dt.date.today(),

@@ -26,7 +26,7 @@ from ..core.vocabulary import (
 )
 from .charts import bar_chart, stacked_chart
 from .feed import FEED_XSL, STYLESHEET, atom_feed
-from .fragments import RenderFailed, badge, esc, href, meta_text, money, number, one_line, render_body
+from .fragments import PRERENDERED, RenderFailed, badge, esc, href, meta_text, money, number, one_line, render_body
 from .options import SiteOptions
 from .search_page import PAGE as SEARCH_PAGE
 from .search_page import page_markdown as search_page
@@ -77,11 +77,9 @@ def generate(
     by_id = {lesson.id: lesson for lesson in shown}
     names = Namer(taxonomy)
     files: dict[str, str | bytes] = {}
-    full_text = len(shown) <= options.full_text_limit
     for lesson in shown:
-        files[f"lessons/{lesson.id}.md"] = lesson_page(
-            lesson, bodies[lesson.id], related_links(lesson, related, by_id), by_id, names, options, full_text
-        )
+        links = related_links(lesson, related, by_id)
+        files[f"lessons/{lesson.id}.md"] = lesson_page(lesson, bodies[lesson.id], links, by_id, names, options)
     groups = {facet: _group(shown, facet) for facet in BROWSE_FACETS}
     files["browse/index.md"] = browse_index(groups, names)
     for facet, values in groups.items():
@@ -136,10 +134,11 @@ def _group(lessons: list[Lesson], facet: str) -> dict[str, list[Lesson]]:
     return dict(sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])))
 
 
-def _front(title: str, description: str = "", hide_toc: bool = True, searchable: bool = True) -> str:
-    lines = ["---", f"title: {json.dumps(meta_text(title), ensure_ascii=False)}"]
-    if not searchable:  # browse pages repeat lesson summaries: leaving them out keeps the search index small
-        lines += ["search:", "  exclude: true"]
+def _front(title: str, description: str = "", hide_toc: bool = True) -> str:
+    """Front matter of a generated page. Every one is left out of the engine's keyword search (lunr), which is for
+    the hand-written documentation pages: lessons are searched on the search page, and the generated pages only
+    show or list lessons."""
+    lines = ["---", f"title: {json.dumps(meta_text(title), ensure_ascii=False)}", "search:", "  exclude: true", PRERENDERED]
     if description:
         lines.append(f"description: {json.dumps(meta_text(one_line(description, 300)), ensure_ascii=False)}")
     if hide_toc:
@@ -174,7 +173,6 @@ def lesson_page(
     by_id: dict[str, Lesson],
     names: Namer,
     options: SiteOptions,
-    full_text: bool,
 ) -> str:
     """One lesson: banners, metadata card, sanitised body, related lessons, edit and contribute links."""
     page = f"lessons/{lesson.id}.md"
@@ -196,8 +194,7 @@ def lesson_page(
             "",
         ]
     parts += [_card(page, lesson, names), "", f'<p class="lesson-summary-lead">{esc(meta.summary)}</p>', ""]
-    exclude = "" if full_text else " data-search-exclude"
-    parts += [f'<div class="lesson-body" lang="{esc(meta.language)}"{exclude}>', body, "</div>", ""]
+    parts += [f'<div class="lesson-body" lang="{esc(meta.language)}">', body, "</div>", ""]
     language = meta.language
     parts += [f'<h2 id="related-lessons">{esc(translate("Related lessons", language))}</h2>', ""]
     parts += [
@@ -252,7 +249,7 @@ def _card(page: str, lesson: Lesson, names: Namer) -> str:
 
 def browse_index(groups: dict[str, dict[str, list[Lesson]]], names: Namer) -> str:
     page = "browse/index.md"
-    parts = [_front("Browse the lessons", searchable=False), "<h1>Browse the lessons</h1>", ""]
+    parts = [_front("Browse the lessons"), "<h1>Browse the lessons</h1>", ""]
     for facet, values in groups.items():
         links = ", ".join(
             f'<a href="{esc(_facet_link(page, facet, v))}">{esc(names(facet, v))}</a> ({len(m)})' for v, m in list(values.items())[:12]
@@ -272,7 +269,7 @@ def facet_index(facet: str, values: dict[str, list[Lesson]], names: Namer) -> st
         f'<li><a href="{esc(_facet_link(page, facet, v))}">{esc(names(facet, v))}</a> <span class="lesson-count">{len(m)}</span></li>'
         for v, m in values.items()
     )
-    return "\n".join([_front(title, searchable=False), f"<h1>{esc(title)}</h1>", "", f'<ul class="facet-list">{items}</ul>', ""])
+    return "\n".join([_front(title), f"<h1>{esc(title)}</h1>", "", f'<ul class="facet-list">{items}</ul>', ""])
 
 
 def facet_page(facet: str, value: str, members: list[Lesson], names: Namer) -> str:
@@ -283,7 +280,7 @@ def facet_page(facet: str, value: str, members: list[Lesson], names: Namer) -> s
     up = href(page, f"browse/{FACETS[facet].url}/index.md")
     return "\n".join(
         [
-            _front(title, searchable=False),
+            _front(title),
             f"<h1>{esc(title)}</h1>",
             "",
             f'<p>{len(members)} lesson(s). {mix} · <a href="{esc(up)}">All {esc(names.facet(facet, plural=True).lower())}</a></p>',

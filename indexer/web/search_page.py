@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..core.taxonomy import Taxonomy
 from ..errors import ToolMissing
-from .fragments import esc, href
+from .fragments import PRERENDERED, esc, href
 
 PAGE = "search/index.md"
 ASSETS = "assets/search"  # the page's scripts; vendor/, model/ and data/ below it
@@ -35,6 +35,7 @@ title: Has anyone tried this?
 description: Search the lessons by meaning, in your browser.
 search:
   exclude: true
+{PRERENDERED}
 hide:
   - toc
 ---

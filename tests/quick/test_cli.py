@@ -135,6 +135,14 @@ def test_valid_site_addresses_are_accepted(kb: Path) -> None:
     )
 
 
+def test_a_retired_setting_is_accepted_and_ignored(kb: Path) -> None:
+    from indexer.core.settings import load_settings
+
+    # lesson pages left the keyword search (issue 9): knowledge bases made before still have the limit in their file
+    (kb / "lessons.toml").write_text("[site]\nsearch_full_text_limit = 2000\nchart_min_lessons = 4\n")
+    assert load_settings(kb).chart_min_lessons == 4
+
+
 def test_git_missing_is_an_environment_error(kb: Path, runner) -> None:
     result = runner.invoke(main, ["--root", str(kb), "review", "--base", "main"], env={"PATH": str(kb)})
     assert result.exit_code == 3, result.output

@@ -207,12 +207,30 @@ def test_feed_is_valid_atom_with_latest_lessons(starter) -> None:
     assert 'href="feed.xml" type="application/atom+xml"' in files["index.md"]
 
 
-def test_full_text_search_switches_off_above_the_limit(starter) -> None:
+def test_generated_pages_are_left_out_of_the_keyword_search(starter) -> None:
     kb, lessons = starter
-    small = _generate(lessons, kb.taxonomy, full_text_limit=1000)
-    large = _generate(lessons, kb.taxonomy, full_text_limit=10)
-    assert '<div class="lesson-body" lang="en">' in small["lessons/crm-engineering-consultancy-abandoned.md"]
-    assert '<div class="lesson-body" lang="en" data-search-exclude>' in large["lessons/crm-engineering-consultancy-abandoned.md"]
+    pages_ = {path: str(text) for path, text in _generate(lessons, kb.taxonomy).items() if path.endswith(".md")}
+    assert any(path.startswith("lessons/") for path in pages_) and any(path.startswith("browse/") for path in pages_)
+    for path, text in pages_.items():  # lunr is for the documentation; lessons have their own search page
+        assert text.split("\n---\n")[0].count("search:\n  exclude: true") == 1, path
+
+
+def test_generated_pages_are_html_that_markdown_leaves_unchanged(starter) -> None:
+    import markdown
+    import yaml
+
+    # the MkDocs plugin skips Markdown for pages marked prerendered, so Markdown must have nothing to do on them
+    config = yaml.safe_load((REPO / "mkdocs.yml").read_text())
+    extensions = [next(iter(e)) if isinstance(e, dict) else e for e in config["markdown_extensions"]]
+    options = {k: v for e in config["markdown_extensions"] if isinstance(e, dict) for k, v in e.items()}
+    renderer = markdown.Markdown(extensions=extensions, extension_configs=options)
+    kb, lessons = starter
+    files = _generate(lessons, kb.taxonomy, related={"cloud-erp-food-distributor": ["cloud-erp-furniture-maker-failure"]})
+    marked = {path: str(text) for path, text in files.items() if "\nlessons:\n  prerendered: true\n" in str(text)}
+    assert {path for path in files if path.endswith(".md")} == set(marked)
+    for path, text in marked.items():
+        body = text.split("\n---\n", 1)[1]
+        assert renderer.reset().convert(body) == body.strip(), path
 
 
 def test_metadata_card_is_left_out_of_the_keyword_search(starter) -> None:
