@@ -9,7 +9,10 @@
 2. Invented product names written into single starter lessons (`bench.cases.PRODUCTS`): the naming lesson first
    for "has anyone tried NAME?", "NAME experiences" and "NAME".
 3. The bilingual question set (bench/data/questions.jsonl) on the starter lessons: a lesson in the other language
-   in the top 5, one in the same language, and `nothing_close` right for covered and uncovered topics.
+   in the top 5, one in the same language, and `nothing_close` right for covered and uncovered topics. The rules
+   were calibrated on it.
+4. The same figures on the held-out question set (bench/data/questions_heldout.jsonl), written afterwards by someone
+   who never saw the rules: reported, never tuned on.
 
     python bench/search_quality.py [--eval-dir ../shared/eval-dev] [--work DIR]
 """
@@ -29,7 +32,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.cases import bilingual_figures, held_out, make_product_kb, product_figures  # noqa: E402
+from bench.cases import HELD_OUT_QUESTIONS, QUESTIONS, bilingual_figures, held_out, make_product_kb, product_figures  # noqa: E402
 from indexer.core.kb import find_root  # noqa: E402
 from indexer.core.settings import load_settings  # noqa: E402
 from indexer.search.evaluate import evaluate  # noqa: E402
@@ -109,9 +112,11 @@ def own_cases(work: Path, cache: Path) -> None:
     starter = work / "starter"
     if not starter.is_dir():
         make_product_kb(starter, products=())
-    print("\nbilingual question set (bench/data/questions.jsonl) on the starter lessons:")
-    for name, tally in bilingual_figures(_session(starter, cache)).items():
-        print(f"  {name}: {tally}")
+    session = _session(starter, cache)
+    for title, path in (("tuning set, the rules were calibrated on it", QUESTIONS), ("held-out, not tuned on", HELD_OUT_QUESTIONS)):
+        print(f"\nbilingual question set {path.relative_to(REPO)} ({title}), on the starter lessons:")
+        for name, tally in bilingual_figures(session, path).items():
+            print(f"  {name}: {tally}")
 
 
 def main() -> None:

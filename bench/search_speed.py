@@ -132,23 +132,36 @@ def verification_cost(root: Path, cache: Path) -> dict[str, float]:
 
 
 def compare(baseline: Path, lessons: list[str], root: Path, env: dict[str, str], runs: int) -> None:
-    """This version against `baseline` on the same knowledge base in this run, their runs interleaved so that the
-    load of the machine weighs on both alike: medians of cold searches and of re-indexes after one edit."""
-    versions = {"baseline": baseline.resolve(), "this version": REPO}
-    for cwd in versions.values():
-        timed([*lessons, "index"], env, cwd)  # the index as each version writes it (the same format)
+    """This version against `baseline` in this run, their runs interleaved so that the load of the machine weighs on
+    both alike: medians of cold searches and of re-indexes after one edit. Each version runs with its own Python
+    (the baseline's `.venv` when it has one) on its own copy of the knowledge base, because index formats differ
+    between versions, and each copy gets the same edits."""
+    import shutil
+
+    base_root = root.with_name(root.name + "-baseline")
+    if not (base_root / "lessons").is_dir():
+        shutil.copytree(root / "lessons", base_root / "lessons")
+        for name in ("lessons.toml",):
+            if (root / name).is_file():
+                shutil.copy(root / name, base_root / name)
+    python = baseline / ".venv" / "bin" / "python"
+    base_lessons = [str(python) if python.is_file() else lessons[0], "-m", "indexer", "--root", str(base_root)]
+    versions = {"baseline": (baseline.resolve(), base_lessons, base_root), "this version": (REPO, lessons, root)}
+    for cwd, command, _ in versions.values():
+        timed([*command, "index"], env, cwd)  # the index as each version writes it
     cold: dict[str, list[float]] = {name: [] for name in versions}
     edits: dict[str, list[float]] = {name: [] for name in versions}
-    files = sorted((root / "lessons").glob("*.md"))
     for i in range(runs):
-        for name, cwd in versions.items():
-            cold[name].append(timed([*lessons, "search", QUERY, "-k", "5"], env, cwd)[0])
-            path = files[(i * 997 + len(edits[name]) * 13 + 1) % len(files)]
-            path.write_text(path.read_text() + f"\nA note added in benchmark edit {time.time_ns()}.\n")
-            edits[name].append(timed([*lessons, "index", "--json"], env, cwd)[0])
+        for name, (cwd, command, kb_root) in versions.items():
+            cold[name].append(timed([*command, "search", QUERY, "-k", "5"], env, cwd)[0])
+            files = sorted((kb_root / "lessons").glob("*.md"))
+            path = files[(i * 997 + 1) % len(files)]
+            path.write_text(path.read_text() + f"\nA note added in benchmark edit {i}.\n")
+            edits[name].append(timed([*command, "index", "--json"], env, cwd)[0])
     for label, figures in (("cold search", cold), ("re-index after one edit", edits)):
         mine, base = statistics.median(figures["this version"]), statistics.median(figures["baseline"])
         print(f"{label}: this version {mine:.2f} s, baseline {base:.2f} s ({baseline}), median of {runs} -> ratio {mine / base:.2f}")
+    print(f"load average after the comparison: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def main() -> None:

@@ -122,7 +122,9 @@ def search(
     if queries is None and not (query or "").strip():
         raise UsageError('the query is empty: say what you are looking for, e.g. lessons search "cloud ERP migration"')
     kb = knowledge_base(ctx)
-    filters = _filters(kb.taxonomy, sector, technology, outcome, size, country, language, since=since)
+    options = (sector, technology, outcome, size, country, language)
+    # the taxonomy only checks filter values: a search without filters does not parse it (a cold search's time)
+    filters = _filters(kb.taxonomy, *options, since=since) if any(options) or since else None
     session = open_search(kb, settings_of(kb), model, cache_dir, refresh=not no_refresh)
     if queries is not None:
         results = session.search([text for _, text in queries], filters, top)

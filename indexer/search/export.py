@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.taxonomy import Taxonomy, normalise_term
+from ..core.taxonomy import Taxonomy
 from ..core.vocabulary import HIDDEN_STATUSES, OUTCOME_LABELS, SIZE_LABELS
 from . import bm25, expansion, fusion, page
 from .store import IndexData
@@ -88,20 +88,8 @@ def ranking_parameters(info: dict[str, Any], tokenizer: Any, dense_weight: float
 
 
 def taxonomy_entries(taxonomy: Taxonomy) -> list[dict[str, Any]]:
-    """What `expansion.expand` matches in a question, per taxonomy entry: its phrases (normalised), its keyword
-    words and its default label, in the order `expand` finds them."""
-    entries = []
-    for section in expansion.SECTIONS:
-        for slug in getattr(taxonomy, section):
-            if slug == "other":  # as expansion: "other" names no topic
-                continue
-            terms = taxonomy.terms(section, slug)
-            phrases = list(dict.fromkeys(p for p in (normalise_term(t) for t in terms) if p))
-            words = [word for term in terms for word in bm25.tokenize(term)]
-            entries.append(
-                {"section": section, "slug": slug, "phrases": phrases, "words": words, "label": getattr(taxonomy, section).get(slug, slug)}
-            )
-    return entries
+    """What `expansion.expand` matches in a question, per taxonomy entry (`expansion.Vocabulary`)."""
+    return list(expansion.Vocabulary.of(taxonomy).entries)
 
 
 def browser_files(data: IndexData, shown: set[str], taxonomy: Taxonomy, ranking: dict[str, Any]) -> dict[str, bytes]:

@@ -16,7 +16,7 @@ from ..core.taxonomy import Taxonomy
 from ..core.vocabulary import COUNTRIES, HIDDEN_STATUSES, OUTCOMES, SIZES
 from ..errors import UsageError
 from .bm25 import question_terms, tokenize
-from .expansion import Expansion, expand
+from .expansion import Expansion, Vocabulary, expand
 from .fusion import PARAMETERS, centre_languages, closeness, fuse, keyword_evidence, nothing_close
 from .store import IndexData
 
@@ -156,9 +156,10 @@ def answer(
     filters: Filters = Filters(),
     top_k: int = 5,
     dense_weight: float = PARAMETERS.dense_weight,
-    taxonomy: Taxonomy | None = None,
+    taxonomy: Vocabulary | Taxonomy | None = None,
 ) -> list[Answer]:
-    """The top lessons for each query (filters applied before the cut), ranked by `fusion.fuse`."""
+    """The top lessons for each query (filters applied before the cut), ranked by `fusion.fuse`; `taxonomy` gives the
+    words a question can name technologies by (`expansion.Vocabulary`)."""
     allowed = allowed_lessons(data, filters)
     published = ~_column_in(data, "status", HIDDEN_STATUSES)
     expansions = [expand(query, taxonomy) for query in queries]
@@ -283,6 +284,8 @@ def _hit(data: IndexData, query: str, rank: int, scores: RowScores) -> SearchHit
 
 def _fold(text: str) -> str:
     """Lower case without accents, same length as the input (one char per char) so offsets still match."""
+    if text.isascii():  # most passages: nothing to strip, and lower() keeps the length (per character below is slow)
+        return text.lower()
     out = []
     for ch in text:
         base = unicodedata.normalize("NFKD", ch.casefold())

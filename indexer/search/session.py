@@ -24,10 +24,12 @@ from . import build, lock, store
 if TYPE_CHECKING:
     from .build import IndexReport
     from .embedding import OnnxEmbedder
+    from .expansion import Vocabulary
     from .rank import Answer, Filters, SearchHit
     from .similar import SimilarHit
 
 Log = Callable[[str], None]
+VOCABULARY_FILE = "vocabulary.json"
 FIRST_BUILD_WAIT = 900.0  # seconds a first search waits for another process's first build (10,000 lessons take minutes)
 Progress = Callable[[int, int], None]
 ProgressFactory = Callable[[str], AbstractContextManager[Progress]]  # label -> a context giving a progress callback
@@ -219,8 +221,29 @@ class SearchSession:
         if filters != Filters():
             validate_filters(filters, self.kb.taxonomy, data)
         weight = self.settings.dense_weight if dense_weight is None else dense_weight
-        answers = answer(data, embedder, queries, filters, top_k, weight, self.kb.taxonomy)
+        answers = answer(data, embedder, queries, filters, top_k, weight, self.vocabulary)
         return [dataclasses.replace(a, hits=[_in_range(hit, data) for hit in a.hits]) for a in answers]
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The taxonomy's words a question can name technologies by, kept in `.lessons/vocabulary.json` beside the
+        index with the taxonomy file's size and time: a search then reads that small file instead of parsing the
+        taxonomy (YAML), which a cold search would otherwise spend more time on than on its question."""
+        import json
+
+        from ..core.files import write_atomic
+        from .expansion import Vocabulary
+
+        cache, state = self.kb.index_dir / VOCABULARY_FILE, build.taxonomy_state(self.kb)
+        with contextlib.suppress(OSError, ValueError):
+            stored = json.loads(cache.read_text(encoding="utf-8"))
+            found = Vocabulary.from_json(stored.get("entries")) if stored.get("taxonomy_stat") == state else None
+            if found is not None:
+                return found
+        vocabulary = Vocabulary.of(self.kb.taxonomy)
+        with contextlib.suppress(OSError):  # a cache: a knowledge base this process cannot write still answers
+            write_atomic(cache, json.dumps({"taxonomy_stat": state, "entries": list(vocabulary.entries)}, ensure_ascii=False))
+        return vocabulary
 
     def similar(self, target: str, top: int = 5, exclude: Collection[str] = ()) -> tuple[str, list[SimilarHit]]:
         """Lessons close to `target`, an indexed lesson's id or a lesson file (even a draft): its id and the hits."""

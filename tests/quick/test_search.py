@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 from pathlib import Path
 
 import numpy as np
@@ -109,3 +110,20 @@ def test_snippet_window_finds_the_term_far_into_a_passage() -> None:
     assert snippet.startswith("…") and snippet.endswith("…") and len(snippet) <= 285
     [(a, b)] = spans
     assert snippet[a:b] == "ransomware"
+
+
+def test_a_search_reads_the_taxonomy_s_words_from_a_cache_kept_with_the_taxonomy_s_state(kb: Path) -> None:
+    from indexer.core.settings import load_settings
+    from indexer.search.expansion import Vocabulary, expand
+    from indexer.search.session import VOCABULARY_FILE, open_session
+
+    session = open_session(find_root(explicit=kb), load_settings(kb))
+    assert session.vocabulary == Vocabulary.of(find_root(explicit=kb).taxonomy)
+    cache = kb / ".lessons" / VOCABULARY_FILE
+    assert json.loads(cache.read_text())["entries"]
+    taxonomy = kb / "lessons" / "taxonomy.yml"
+    taxonomy.write_text(taxonomy.read_text().replace('"rutas de reparto"', '"rutas de reparto", "reparto con drones"'))
+    again = open_session(find_root(explicit=kb), load_settings(kb)).vocabulary  # the taxonomy changed: read again
+    assert ("technologies", "route-planning") in expand("reparto con drones", again).entries
+    cache.write_text('{"taxonomy_stat": "broken"')  # a damaged cache is made again, never an error
+    assert open_session(find_root(explicit=kb), load_settings(kb)).vocabulary == again
