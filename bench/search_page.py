@@ -4,8 +4,9 @@ Builds real sites with `lessons site` and serves them on localhost, then reports
 - parity with the CLI on the starter knowledge base (the 22 questions of tests/helpers.py) and on each set of
   ../shared/eval-dev (read in place, never copied into the project): top-1 agreement, top-5 overlap, and
   nDCG@10 of both sides where the set has judgements. The CLI runs the fp32 model on fp32 vectors; the page runs
-  the int8 model on sign vectors, then int8 vectors for the first stage's candidates (search/page.py). The data
-  side alone is measured too ("data_side"): search/page.py's ranking fed the CLI's own query vectors.
+  the weight-only int8 model (fp32 arithmetic) on sign vectors, then int8 vectors for the first stage's candidates
+  (search/page.py). The data side alone is measured too ("data_side"): search/page.py's ranking fed the CLI's own
+  query vectors.
 - time to the first semantic answer from a fresh browser profile, warm query time, and time to keyword results;
 - gzipped bytes: the page before the first question (beyond Material's own assets), everything fetched up to the
   first semantic answer, and the lesson data (sign vectors, ids and cards, keyword index), file by file, with
@@ -288,7 +289,7 @@ def main() -> None:
         if not (starter / "lessons").is_dir():
             shutil.copytree(REPO / "lessons", starter / "lessons")
             with_site_files(starter)
-        report = {"precision": {"cli": "fp32 model, fp32 passage vectors", "page": "int8 model, sign then int8 passage vectors"}}
+        report = {"precision": {"cli": "fp32 model, fp32 passage vectors", "page": "weight-only int8 model, signs then int8 vectors"}}
         report["starter"] = measure_site(starter, env, browser, PAGE_QUERIES[0])
         site = Site(starter / "site", browser)
         starter_queries = [{"id": str(i), "text": t} for i, t in enumerate(PAGE_QUERIES)]

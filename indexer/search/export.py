@@ -4,15 +4,13 @@ The page ranks as `rank.search` does, from data exported here: the published les
 signs for a first pass and as int8 in small shards for re-ranking the first pass's candidates (search/page.py,
 the reference of the page's ranking), their keyword postings with the corpus statistics BM25 needs, the
 cards' fields, and every number of the ranking (`ranking.json`). Python stays the one definition: the page
-reads the numbers, and a test keeps the two equal. The model itself goes to the page as an int8 copy of the
-ONNX export, made once and kept beside it in the model cache.
+reads the numbers, and a test keeps the two equal. The model itself goes to the page as a weight-only int8 copy
+of the ONNX export (quantise.py), made once and kept beside it in the model cache.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,10 +20,12 @@ import numpy as np
 from ..core.taxonomy import Taxonomy
 from ..core.vocabulary import HIDDEN_STATUSES, OUTCOME_LABELS, SIZE_LABELS
 from . import bm25, expansion, fusion, page
+from .quantise import VERSION as MODEL_RECIPE
+from .quantise import weight_only_int8
 from .store import IndexData
 
 FORMAT = 3  # bump when the files below change shape; the page refuses another format
-INT8_MODEL = "model.int8.onnx"
+INT8_MODEL = f"model.int8-weights-v{MODEL_RECIPE}.onnx"  # named after its recipe, so an older copy is never reused
 CARD_FIELDS = ("title", "summary", "outcome", "sector", "company_size", "country", "language", "technologies", "date")
 
 
@@ -39,22 +39,10 @@ class BrowserModel:
 
 
 def ensure_int8(folder: Path) -> Path:
-    """The int8 copy of `folder`/model.onnx (dynamic, per-channel quantisation), made once and kept beside it."""
+    """The weight-only int8 copy of `folder`/model.onnx, made once and kept beside it."""
     target = folder / INT8_MODEL
-    if target.is_file():
-        return target
-    import logging
-
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    logging.getLogger().setLevel(logging.ERROR)  # the quantiser warns about optional pre-processing on the root logger
-    fd, tmp = tempfile.mkstemp(prefix=".int8-", suffix=".onnx", dir=folder)
-    os.close(fd)
-    try:
-        quantize_dynamic(folder / "model.onnx", tmp, per_channel=True, weight_type=QuantType.QInt8)
-        os.replace(tmp, target)  # another build may have made it meanwhile: the same bytes
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    if not target.is_file():
+        weight_only_int8(folder / "model.onnx", target)  # atomic: another build may make the same bytes meanwhile
     return target
 
 

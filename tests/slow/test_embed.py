@@ -101,3 +101,32 @@ def test_damaged_onnx_file_is_reported(model_cache: Path, tmp_path: Path) -> Non
         handle.truncate(1000)
     with pytest.raises(ModelError, match="damaged"):
         embedding.OnnxEmbedder(folder)
+
+
+def test_the_websites_weight_only_int8_model_is_the_fp32_model_up_to_rounding(model_cache: Path) -> None:
+    """The page runs `export.ensure_int8`'s copy as written (fp32 arithmetic on int8-stored weights)."""
+    import onnxruntime as ort
+
+    from indexer.search.export import ensure_int8
+
+    folder = embedding.ensure_onnx(embedding.resolve_model("bundled"), model_cache)
+    embedder = embedding.OnnxEmbedder(folder)
+    options = ort.SessionOptions()
+    # as written: natively, onnxruntime would fuse DequantizeLinear and MatMul into an int8-activation kernel
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    session = ort.InferenceSession(str(ensure_int8(folder)), options, providers=["CPUExecutionProvider"])
+    texts = _texts()
+    rounded = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    for row, encoding in enumerate(embedder.tokenizer.encode_batch(texts)):
+        feed = {
+            name: np.array([values], dtype=np.int64)
+            for name, values in (
+                ("input_ids", encoding.ids),
+                ("attention_mask", encoding.attention_mask),
+                ("token_type_ids", encoding.type_ids),
+            )
+        }
+        rounded[row] = session.run(None, feed)[0][0]
+    cosine = (embedder.encode(texts) * rounded).sum(axis=1)
+    assert cosine.mean() >= 0.998 and cosine.min() >= 0.995, [(texts[i][:40], float(cosine[i])) for i in np.argsort(cosine)[:5]]
+    assert ensure_int8(folder).stat().st_size < (folder / "model.onnx").stat().st_size / 3.5
