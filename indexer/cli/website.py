@@ -41,7 +41,7 @@ def site(ctx: click.Context, engine: str, strict: bool, no_build: bool, model: s
     kb = knowledge_base(ctx)
     settings = settings_of(kb)
     session = open_search(kb, settings, model, cache_dir, fast_start=False)
-    report = prepare(kb, settings, related=session.related, log=log, search_files=session.browser_files)
+    report = prepare(kb, settings, related=session.related, log=log, search_files=session.browser_files, engine=engine)
     for finding in report.left_out:
         echo(f"{finding.format()} (left out of the site)", err=True)
     if report.left_out and strict:

@@ -3,6 +3,7 @@ whose content changed are written), then run the engine. Related lessons come fr
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import shutil
@@ -49,10 +50,12 @@ def prepare(
     related: RelatedLessons | None = None,
     log: Log | None = None,
     search_files: SearchFiles | None = None,
+    engine: str = "mkdocs",
 ) -> SiteReport:
-    """Generate the site's source into `out_dir` (default docs/generated). `related` gives the related lessons of
-    the published ones and `search_files` the search page's model and data (the caller takes both from the search
-    index); without them, pages list no related lesson and the search page says it has no data."""
+    """Generate the site's source into `out_dir` (default docs/generated) for `engine`, which decides how links are
+    written. `related` gives the related lessons of the published ones and `search_files` the search page's model and
+    data (the caller takes both from the search index); without them, pages list no related lesson and the search
+    page says it has no data."""
     out_dir = out_dir or kb.root / GENERATED_DIR
     checked = check_knowledge_base(kb)
     shown = published(checked.lessons)
@@ -67,7 +70,8 @@ def prepare(
         hidden=len(checked.lessons) - len(published(checked.lessons)),
     )
     related_ids = related({lesson.id for lesson in shown}) if (related is not None and shown) else {}
-    files = generate(checked.lessons, kb.taxonomy, related_ids, site_options(kb, settings), rendered.bodies)
+    options = dataclasses.replace(site_options(kb, settings), links="source" if engine == "zensical" else "built")
+    files = generate(checked.lessons, kb.taxonomy, related_ids, options, rendered.bodies)
     files.update(static_files(kb.root / STATIC_DIR, out_dir))
     files.update(page_files(kb.root))
     if search_files is not None and shown:

@@ -3,6 +3,7 @@ are sanitised with nh3 (the Ammonia sanitiser) to a small allow-list, so no engi
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import html
 import posixpath
@@ -93,9 +94,15 @@ def url_of(md_path: str) -> str:
     return stem + "/"
 
 
+# How `href` writes links into the pages' HTML, set while the pages are generated. "built": relative between the
+# built pages' URLs, for MkDocs, which leaves links in HTML alone. "source": relative to the Markdown file's folder,
+# for Zensical, which resolves every relative link of a page against its source file and rewrites it.
+LINKS: contextvars.ContextVar[str] = contextvars.ContextVar("links", default="built")
+
+
 def href(from_md: str, to_path: str) -> str:
     """A relative link from the page built from `from_md` to the page or file `to_path`."""
-    base = url_of(from_md)
+    base = posixpath.dirname(from_md) if LINKS.get() == "source" else url_of(from_md)
     target = url_of(to_path)
     rel = posixpath.relpath(target or ".", base or ".")
     if to_path.endswith(".md") and rel != ".":

@@ -29,6 +29,7 @@ class SiteOptions:
     today: dt.date = field(default_factory=dt.date.today)
     issue_template: str = "lesson.yml"  # the issue form "Add your own experience" opens, in .github/ISSUE_TEMPLATE/
     chart_min_lessons: int = 3  # a bar of the outcome chart needs this many lessons; fewer would give 100% bars over 1 or 2
+    links: str = "built"  # how the pages' links are written for the engine: see fragments.LINKS
 
     def web_repo(self) -> str:
         """The repository's web address, only if it is an http(s) URL (a javascript: URL would run on click)."""

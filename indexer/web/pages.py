@@ -26,7 +26,7 @@ from ..core.vocabulary import (
 )
 from .charts import bar_chart, stacked_chart
 from .feed import FEED_XSL, STYLESHEET, atom_feed
-from .fragments import PRERENDERED, RenderFailed, badge, esc, href, meta_text, money, number, one_line, render_body
+from .fragments import LINKS, PRERENDERED, RenderFailed, badge, esc, href, meta_text, money, number, one_line, render_body
 from .options import SiteOptions
 from .search_page import PAGE as SEARCH_PAGE
 from .search_page import page_markdown as search_page
@@ -71,6 +71,16 @@ def generate(
 ) -> dict[str, str | bytes]:
     """Every generated file of the site: path inside the docs folder -> content. `bodies` are the rendered bodies
     (from `render_bodies`, whose caller reports the failures); a lesson without one is left out everywhere."""
+    links = LINKS.set(options.links)
+    try:
+        return _generate(lessons, taxonomy, related, options, bodies)
+    finally:
+        LINKS.reset(links)
+
+
+def _generate(
+    lessons: list[Lesson], taxonomy: Taxonomy, related: dict[str, list[str]], options: SiteOptions, bodies: Mapping[str, str] | None
+) -> dict[str, str | bytes]:
     if bodies is None:
         bodies = render_bodies(published(lessons)).bodies
     shown = sorted((x for x in published(lessons) if x.id in bodies), key=lambda lesson: (-lesson.meta.date.toordinal(), lesson.id))

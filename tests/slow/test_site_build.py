@@ -27,6 +27,18 @@ def built(model_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def _broken_links(site: Path) -> list[str]:
+    """Every relative link or source in the built pages that leads to no file ('page: link')."""
+    broken = []
+    for page in sorted(site.rglob("*.html")):
+        for link in re.findall(r'(?:href|src)="([^"#?]*)', page.read_text()):
+            if link and not re.match(r"[a-z]+:|/", link):
+                target = (page.parent / link).resolve()
+                if not (target.is_file() or (target / "index.html").is_file()):
+                    broken.append(f"{page.relative_to(site)}: {link}")
+    return broken
+
+
 def _lesson_ids() -> list[str]:
     return sorted(p.stem for p in (REPO / "lessons").glob("*.md"))
 
@@ -71,6 +83,10 @@ def test_generated_pages_reach_the_site_as_generated(built: Path) -> None:
         assert source in html, page
 
 
+def test_every_link_of_the_mkdocs_site_leads_somewhere(built: Path) -> None:
+    assert _broken_links(built / "site") == []
+
+
 def test_feed_and_home(built: Path) -> None:
     assert (built / "site" / "feed.xml").read_bytes().startswith(b"<?xml")
     assert (built / "site" / "feed.xsl").is_file()  # the stylesheet that shows the feed as a page in a browser
@@ -88,6 +104,8 @@ def test_zensical_builds_every_lesson_page(built: Path, model_cache: Path) -> No
         page = built / "site" / "lessons" / lesson_id / "index.html"
         assert page.is_file(), lesson_id
         assert "lesson-card" in page.read_text()
+    # Zensical resolves every relative link of a page against its Markdown file: the pages are written for that
+    assert _broken_links(built / "site") == []
 
 
 def test_mkdocs_build_runs_the_plugin(model_cache: Path, tmp_path: Path) -> None:
