@@ -237,7 +237,8 @@ class SearchSession:
         cache, state = self.kb.index_dir / VOCABULARY_FILE, build.taxonomy_state(self.kb)
         with contextlib.suppress(OSError, ValueError):
             stored = json.loads(cache.read_text(encoding="utf-8"))
-            found = Vocabulary.from_json(stored.get("entries")) if stored.get("taxonomy_stat") == state else None
+            current = isinstance(stored, dict) and stored.get("taxonomy_stat") == state
+            found = Vocabulary.from_json(stored.get("entries")) if current else None
             if found is not None:
                 return found
         vocabulary = Vocabulary.of(self.kb.taxonomy)

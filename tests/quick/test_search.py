@@ -125,5 +125,6 @@ def test_a_search_reads_the_taxonomy_s_words_from_a_cache_kept_with_the_taxonomy
     taxonomy.write_text(taxonomy.read_text().replace('"rutas de reparto"', '"rutas de reparto", "reparto con drones"'))
     again = open_session(find_root(explicit=kb), load_settings(kb)).vocabulary  # the taxonomy changed: read again
     assert ("technologies", "route-planning") in expand("reparto con drones", again).entries
-    cache.write_text('{"taxonomy_stat": "broken"')  # a damaged cache is made again, never an error
-    assert open_session(find_root(explicit=kb), load_settings(kb)).vocabulary == again
+    for damaged in ('{"taxonomy_stat": "broken"', "[1, 2]", '"text"', '{"taxonomy_stat": null, "entries": [{}]}'):
+        cache.write_text(damaged)  # a damaged cache is made again, never an error
+        assert open_session(find_root(explicit=kb), load_settings(kb)).vocabulary == again, damaged
