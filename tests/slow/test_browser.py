@@ -63,15 +63,23 @@ def _search(page, server: str, query: str) -> list[str]:
     return page.locator(".md-search-result__item").all_inner_texts()
 
 
-def test_search_box_finds_a_word_from_a_body(page, server: str) -> None:
-    results = _search(page, server, "geocoded")  # a word only in the courier lesson's body
-    assert any("route optimisation" in r for r in results), results
-
-
-def test_search_box_leaves_the_metadata_card_out(page, server: str) -> None:
-    results = _search(page, server, "waste collection")
-    assert any("waste collection" in r.lower() for r in results), results
+def test_header_search_answers_from_the_documentation_only(page, server: str) -> None:
+    results = _search(page, server, "taxonomy")  # a word of the guides: they keep their keyword search
+    links = page.locator("a.md-search-result__link").evaluate_all("links => links.map((a) => a.getAttribute('href'))")
+    assert results and links and not any("lessons/" in link for link in links), links
     assert not any("Sector" in r and "Company size" in r for r in results), results  # no run-together card text
+
+
+def test_header_search_leaves_lesson_bodies_to_the_lesson_search(page, server: str) -> None:
+    assert _search(page, server, "taxonomy")  # the keyword index is loaded and answers
+    box = page.locator("input.md-search__input")
+    box.fill("")
+    box.press_sequentially("geocoded")  # a word only in the courier lesson's body
+    link = page.locator("a.lesson-search-link")
+    link.wait_for(state="visible")
+    assert "geocoded" in link.inner_text()
+    page.wait_for_timeout(1000)
+    assert page.locator(".md-search-result__item").count() == 0  # the lesson is found on the search page, not here
 
 
 def test_header_search_leads_to_the_lesson_search(page, server: str) -> None:
