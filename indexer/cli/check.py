@@ -113,7 +113,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     click.echo(f"{result.total} lessons")
     for facet, rows in result.counts.items():
         heading = kb.taxonomy.word("company_size") if facet == "company_size" else FACETS[facet].singular
-        click.echo(f"\n{heading}")
+        echo(f"\n{heading}")  # the taxonomy's wording may name it: printed like any other knowledge-base text
         width = max((len(value) for value, _ in rows), default=0)
         for value, count in rows:
             bar = "#" * max(1, round(30 * count / max(result.total, 1)))

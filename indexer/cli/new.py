@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..core.characters import for_terminal
 from ..core.vocabulary import LANGUAGE_PATTERN, OUTCOMES, SIZE_HINT, SIZES, TITLE_MAX, TITLE_MIN
 from ..errors import UsageError
 from .options import knowledge_base, model_options, search_installed, settings_of
@@ -108,7 +109,7 @@ def _ask(kb: KnowledgeBase, options: dict[str, Any], interactive: bool) -> NewLe
         raise UsageError(f"missing {', '.join(missing)} (no terminal to ask in); see 'lessons new --help'")
     for key, (text, read) in prompts.items():
         if not options[key]:
-            options[key] = click.prompt(text, value_proc=_asking_again(read))
+            options[key] = click.prompt(for_terminal(text), value_proc=_asking_again(read))  # text may quote the taxonomy
     if options["language"] is None:
         options["language"] = (
             click.prompt("Language (en, es...)", default="en", value_proc=_asking_again(_language)) if interactive else "en"

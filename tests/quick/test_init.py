@@ -172,3 +172,21 @@ def test_init_gives_the_search_pages_runtime_lock(runner, tmp_path: Path) -> Non
     assert lock == json.loads((REPO / "package-lock.json").read_text())
     assert "npm ci --ignore-scripts" in (tmp_path / "kb" / ".github" / "workflows" / "deploy.yml").read_text()
     assert "node_modules/" in (tmp_path / "kb" / ".gitignore").read_text().splitlines()
+
+
+def test_hostile_wording_stays_text_on_pages_and_in_the_terminal(runner, tmp_path: Path) -> None:
+    target = tmp_path / "kb"
+    assert _init(runner, target).exit_code == 0
+    taxonomy = target / "lessons" / "taxonomy.yml"
+    hostile = '<img src=x onerror=alert(1)>\\u001b[31m\\"\\nsearch: x'  # YAML escapes: ESC, a quote, a line break
+    taxonomy.write_text(taxonomy.read_text() + f'wording:\n  company_size: "{hostile}"\n  company: "<b>firm</b>"\n')
+    stats = runner.invoke(main, ["--root", str(target), "stats"], color=True)  # as on a terminal: click keeps escapes
+    assert stats.exit_code == 0 and "\x1b" not in stats.output and "<img src=x" in stats.output
+    kb = find_root(explicit=target)
+    prepare(kb, load_settings(target))
+    generated = target / "docs" / "generated"
+    pages = "\n".join(p.read_text() for folder in ("lessons", "browse", "search") for p in (generated / folder).rglob("*.md"))
+    assert "<img" not in pages and "<b>firm" not in pages and "&lt;img src=x onerror=alert(1)&gt;" in pages
+    for page in (generated / "browse").rglob("*.md"):  # the title stays one YAML string in the front matter
+        front = yaml.safe_load(page.read_text().split("---\n")[1])
+        assert set(front) <= {"title", "description", "search", "hide", "lessons"}, page
