@@ -5,21 +5,23 @@ signs for a first pass and as int8 in small shards for re-ranking the first pass
 the reference of the page's ranking), their keyword postings with the corpus statistics BM25 needs, the
 cards' fields, and every number of the ranking (`ranking.json`). Python stays the one definition: the page
 reads the numbers, and a test keeps the two equal. The model itself goes to the page as a weight-only int8 copy
-of the ONNX export (quantise.py), made once and kept beside it in the model cache.
+of the ONNX export (quantise.py), its graph optimised ahead of time and its weights packed (page_model.py),
+made once and kept beside the export in the model cache.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..core.files import write_atomic
 from ..core.taxonomy import Taxonomy
 from ..core.vocabulary import HIDDEN_STATUSES, OUTCOME_LABELS, SIZE_LABELS
-from . import bm25, expansion, fusion, page
+from . import bm25, expansion, fusion, page, page_model
 from .quantise import VERSION as MODEL_RECIPE
 from .quantise import weight_only_int8
 from .store import IndexData
@@ -27,15 +29,6 @@ from .store import IndexData
 FORMAT = 3  # bump when the files below change shape; the page refuses another format
 INT8_MODEL = f"model.int8-weights-v{MODEL_RECIPE}.onnx"  # named after its recipe, so an older copy is never reused
 CARD_FIELDS = ("title", "summary", "outcome", "sector", "company_size", "country", "language", "technologies", "date")
-
-
-@dataclass(frozen=True)
-class BrowserModel:
-    """The files the page runs the model from: the int8 ONNX graph and the tokenizer."""
-
-    onnx: Path
-    tokenizer: Path
-    info: dict[str, Any]
 
 
 def ensure_int8(folder: Path) -> Path:
@@ -46,11 +39,31 @@ def ensure_int8(folder: Path) -> Path:
     return target
 
 
-def ranking_parameters(info: dict[str, Any], tokenizer: Any, dense_weight: float, model: bytes, taxonomy: Taxonomy) -> dict[str, Any]:
-    """Every number and word list the page's ranking (search/fusion.py) and tokenisation use, as Python uses them;
-    `model` is the int8 model the page runs, whose hash lets the browser keep it cached until it changes."""
-    import hashlib
+def ensure_page_model(folder: Path) -> page_model.PageModel:
+    """The page's model (page_model.py) for the export in `folder`, made once and kept beside it. The folder's name
+    carries both recipes and onnxruntime's version, whose optimiser writes the graph."""
+    import onnxruntime
 
+    cached = folder / f"page-model-v{MODEL_RECIPE}.{page_model.RECIPE}-ort{onnxruntime.__version__}"
+    graph_file, weights_file = cached / "model.onnx", cached / page_model.WEIGHTS_NAME
+    try:
+        graph, weights = graph_file.read_bytes(), weights_file.read_bytes()
+        if page_model.graph_of(weights) == hashlib.sha256(graph).hexdigest():
+            return page_model.PageModel(graph, weights)
+    except OSError:  # not made yet: make it
+        pass
+    made = page_model.pack(*page_model.optimise(ensure_int8(folder)))
+    cached.mkdir(parents=True, exist_ok=True)
+    write_atomic(weights_file, made.weights)  # each file atomic; a reader checks that the pair belongs together
+    write_atomic(graph_file, made.graph)
+    return made
+
+
+def ranking_parameters(
+    info: dict[str, Any], tokenizer: Any, dense_weight: float, model: page_model.PageModel, taxonomy: Taxonomy
+) -> dict[str, Any]:
+    """Every number and word list the page's ranking (search/fusion.py) and tokenisation use, as Python uses them;
+    `model` is the model the page runs, whose hash lets the browser keep it cached until it changes."""
     specials = list(tokenizer.encode("").ids)  # [CLS] [SEP] for the BERT-style models the export accepts
     return {
         "format": FORMAT,
@@ -69,7 +82,8 @@ def ranking_parameters(info: dict[str, Any], tokenizer: Any, dense_weight: float
             "lower_case": info.get("do_lower_case", False),
             "prefix_ids": specials[:1],
             "suffix_ids": specials[1:],
-            "file_sha256": hashlib.sha256(model).hexdigest(),
+            "files_sha256": hashlib.sha256(model.graph + model.weights).hexdigest(),
+            "weights_name": page_model.WEIGHTS_NAME,
         },
         "page": {"candidates": page.CANDIDATES, "lesson_shard": page.VECTOR_SHARD},
     }

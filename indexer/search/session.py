@@ -268,13 +268,16 @@ class SearchSession:
 
     def browser_files(self, shown: set[str]) -> dict[str, bytes]:
         """The website search page's model and data for the lessons in `shown`, by path inside its folder."""
-        from .export import browser_files, ensure_int8, ranking_parameters
+        from .export import browser_files, ensure_page_model, ranking_parameters
+        from .page_model import warm_up
 
         embedder, data = self.embedder, self.index
-        model = ensure_int8(embedder.folder).read_bytes()
+        model = ensure_page_model(embedder.folder)
         ranking = ranking_parameters(embedder.info, embedder.tokenizer, self.settings.dense_weight, model, self.kb.taxonomy)
         files = {f"data/{name}": content for name, content in browser_files(data, shown, self.kb.taxonomy, ranking).items()}
-        files["model/model.onnx"] = model
+        files["model/model.onnx"] = model.graph
+        files[f"model/{ranking['model']['weights_name']}"] = model.weights
+        files["model/warm-up.onnx"] = warm_up()
         files["model/tokenizer.json"] = (embedder.folder / "tokenizer.json").read_bytes()
         return files
 

@@ -12,7 +12,7 @@ from .fragments import PRERENDERED, esc, href
 
 PAGE = "search/index.md"
 ASSETS = "assets/search"  # the page's scripts; vendor/, model/ and data/ below it
-SCRIPTS = ("search.js", "engine.js", "rank.js", "cards.js", "header.js")
+SCRIPTS = ("search.js", "engine.js", "weights.js", "rank.js", "cards.js", "header.js")
 # npm package -> files of its dist/ folder the page loads (the single-threaded WASM build of ONNX Runtime)
 VENDOR = {
     "onnxruntime-web": ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"),

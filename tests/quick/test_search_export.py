@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from indexer.core.kb import find_root
-from indexer.search import export, page, rank, store
+from indexer.search import export, page, page_model, rank, store
 from indexer.search.bm25 import question_terms
 from indexer.search.expansion import expand
 from indexer.search.fusion import ranking_parameters
@@ -72,7 +72,8 @@ class _Tokenizer:
 
 def _exported(data: store.IndexData, kb: Path, page_numbers: dict | None = None) -> tuple[dict, dict[str, bytes]]:
     info = {"model": "fake", "dimension": FakeEmbedder.dimension, "max_seq_length": 256}
-    ranking = export.ranking_parameters(info, _Tokenizer(), 0.9, b"model bytes", find_root(explicit=kb).taxonomy)
+    model = page_model.PageModel(b"graph bytes", b"weights bytes")
+    ranking = export.ranking_parameters(info, _Tokenizer(), 0.9, model, find_root(explicit=kb).taxonomy)
     ranking["page"] |= page_numbers or {}
     shown = {i for i, status in zip(data.ids, data.facets["status"]) if status == "published"}
     return ranking, export.browser_files(data, shown, find_root(explicit=kb).taxonomy, ranking)

@@ -134,6 +134,20 @@ def test_keyword_answers_come_first_and_stay_when_the_model_cannot_load(page, se
     assert "einvoicing-rollout-print-shop" in ids and page.evaluate("document.documentElement.dataset.searchState") == "keyword"
 
 
+def test_the_model_is_kept_for_the_next_visit(page, server: str) -> None:
+    url = f"{server}search/?q={quote(QUERIES[0])}"
+    state, first = _run(page, url)
+    assert state == "semantic"
+    # stored once the first answer is shown: the graph and its weights, under this model version only
+    page.wait_for_function("caches.open('lessons-search-model').then(c => c.keys()).then(k => k.length === 2)", polling=200)
+    fetched = []
+    page.on("request", lambda request: fetched.append(request.url))
+    page.route("**/model/model.*", lambda route: route.abort())  # the second visit cannot download the model
+    state, again = _run(page, url)
+    assert state == "semantic" and again == first
+    assert not [url for url in fetched if "/model/model." in url]
+
+
 def test_without_javascript_it_says_to_browse(browser, server: str) -> None:
     context = browser.new_context(java_script_enabled=False)
     tab = context.new_page()

@@ -2,18 +2,19 @@
 // both served by this site (never a CDN). Loaded only when the visitor first focuses the box or asks.
 import * as ort from "./vendor/ort.wasm.min.mjs";
 import { Tokenizer } from "./vendor/tokenizers.min.mjs";
+import { unpack } from "./weights.js";
 
 const here = new URL("./", import.meta.url);
 ort.env.wasm.wasmPaths = new URL("vendor/", here).href; // the site's own copy, under whatever sub-path it is served
 ort.env.wasm.numThreads = 1; // GitHub Pages sends no COOP/COEP headers, so threads are unavailable anyway
 const CACHE = "lessons-search-model";
 
-// The model's bytes, from the Cache API when this version was fetched before; `progress(done, total)` as they arrive.
-async function modelBytes(url, version, progress) {
+// A file's bytes, from the Cache API when this version was fetched before, and a function that stores them there
+// (called once the model runs: storing 20 MB competes with starting it); `progress(done, total)` as they arrive.
+async function cachedBytes(cache, url, version, progress = () => {}) {
   const key = `${url}?v=${version}`;
-  const cache = globalThis.caches ? await caches.open(CACHE).catch(() => null) : null;
   const cached = cache && (await cache.match(key));
-  if (cached) return new Uint8Array(await cached.arrayBuffer());
+  if (cached) return [new Uint8Array(await cached.arrayBuffer()), async () => {}];
   const response = await fetch(url);
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
   const total = Number(response.headers.get("content-length")) || 0;
@@ -27,29 +28,44 @@ async function modelBytes(url, version, progress) {
   }
   const bytes = new Uint8Array(done);
   parts.reduce((offset, part) => (bytes.set(part, offset), offset + part.length), 0);
-  if (cache) {
-    for (const old of await cache.keys()) await cache.delete(old); // keep one model version only
-    await cache.put(key, new Response(bytes)).catch(() => {});
-  }
-  return bytes;
+  return [bytes, () => (cache ? cache.put(key, new Response(bytes)).catch(() => {}) : Promise.resolve())];
 }
 
-// Open the model described by ranking.json's `model`; returns embed(text) -> unit-length Float32Array.
+// ONNX Runtime fetches, compiles and starts its WebAssembly on its first session: a one-node graph opens that
+// first session as soon as this module loads, while the lesson data and the model's weights download
+// (search/page_model.py). Failing here costs nothing but time: the model's own session starts the runtime then.
+const started = fetch(new URL("model/warm-up.onnx", here))
+  .then((r) => r.arrayBuffer())
+  .then((bytes) => ort.InferenceSession.create(new Uint8Array(bytes), { executionProviders: ["wasm"] }))
+  .then((session) => session.release())
+  .catch(() => {});
+
+// Open the model described by ranking.json's `model`; returns {embed, keep}: embed(text) -> unit-length
+// Float32Array, and keep() stores the model in the Cache API (once the page has answered).
 export async function open(model, progress) {
-  const [tokenizerJson, bytes] = await Promise.all([
+  const cache = globalThis.caches ? await caches.open(CACHE).catch(() => null) : null;
+  const [tokenizerJson, [graph, keepGraph], [packed, keepWeights]] = await Promise.all([
     fetch(new URL("model/tokenizer.json", here)).then((r) => r.json()),
-    modelBytes(new URL("model/model.onnx", here).href, model.file_sha256, progress),
+    cachedBytes(cache, new URL("model/model.onnx", here).href, model.files_sha256),
+    cachedBytes(cache, new URL(`model/${model.weights_name}`, here).href, model.files_sha256, progress),
   ]);
   const tokenizer = new Tokenizer(tokenizerJson, {});
-  // The weights arrive int8 (search/quantise.py); turning them into float32 once, when the session opens, spares
-  // every question its 36 DequantizeLinear nodes, for the same fp32 arithmetic (about 70 MB more memory).
-  const session = await ort.InferenceSession.create(bytes, {
+  const weights = unpack(packed);
+  await started;
+  // The graph was optimised when the site was built, and its weights come as the float32 it expects.
+  const session = await ort.InferenceSession.create(graph, {
     executionProviders: ["wasm"],
-    extra: { session: { disable_quant_qdq: "1" } },
+    graphOptimizationLevel: "disabled",
+    externalData: [{ path: model.weights_name, data: weights }],
   });
+  // for the page to call after its first answer: keep this model version, and only this one, for the next visit
+  const keep = async () => {
+    await Promise.all([keepGraph(), keepWeights()]);
+    for (const old of cache ? await cache.keys() : []) if (!old.url.endsWith(`?v=${model.files_sha256}`)) await cache.delete(old);
+  };
   // The CLI truncates to max_tokens including [CLS] and [SEP], and keeps the final [SEP] (embedding.py).
   const room = model.max_tokens - model.prefix_ids.length - model.suffix_ids.length;
-  return async function embed(text) {
+  const embed = async (text) => {
     const words = model.lower_case ? text.toLowerCase() : text;
     const body = tokenizer.encode(words, { add_special_tokens: false }).ids.slice(0, room);
     const ids = [...model.prefix_ids, ...body, ...model.suffix_ids];
@@ -61,4 +77,5 @@ export async function open(model, progress) {
     });
     return output.embedding.data; // the export already mean-pools and normalises
   };
+  return { embed, keep };
 }

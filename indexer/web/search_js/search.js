@@ -38,8 +38,11 @@ const get = (name) => fetch(new URL(`data/${name}`, here)).then((r) => {
 const getJson = (name) => get(name).then((r) => r.json());
 const getBytes = (name) => get(name).then((r) => r.arrayBuffer());
 
+let rankingFile = null; // Promise of ranking.json, which both the data and the model need
+
 function loadData() {
-  data ??= Promise.all([getJson("ranking.json"), getJson("lessons.json"), getJson("keyword.json"), getBytes("keyword.bin")])
+  rankingFile ??= getJson("ranking.json");
+  data ??= Promise.all([rankingFile, getJson("lessons.json"), getJson("keyword.json"), getBytes("keyword.bin")])
     .then(([ranking, lessons, terms, postings]) => {
       filterMenus(filtersBox, FACETS, lessons.lessons, lessons.labels, chosenFilters(new URLSearchParams(location.search)));
       return { ranking, lessons, keyword: keywordIndex(terms, new Uint8Array(postings)), texts: new Map(), fetching: new Map() };
@@ -47,16 +50,20 @@ function loadData() {
   return data;
 }
 
+// The model and the sign vectors; the runtime starts as soon as engine.js is imported, beside the lesson data.
 function loadModel() {
-  model ??= loadData().then(async (d) => {
-    const { open } = await import("./engine.js");
-    const [embed, signs] = await Promise.all([
-      open(d.ranking.model, (done, total) => note(`Loading the search model: ${Math.round(done / 1e6)} of ${Math.round(total / 1e6) || "?"} MB (once; your browser keeps it).`)),
+  model ??= (async () => {
+    const engine = import("./engine.js");
+    const d = loadData();
+    const { open } = await engine;
+    const [{ embed, keep }, signs, { lessons }] = await Promise.all([
+      open((await rankingFile).model, (done, total) => note(`Loading the search model: ${Math.round(done / 1e6)} of ${Math.round(total / 1e6) || "?"} MB (once; your browser keeps it).`)),
       getBytes("signs.bin"),
+      d,
     ]);
-    ready = { embed, vectors: vectorIndex(signs, d.lessons.passage_counts, d.ranking.model.dimension) };
+    ready = { embed, keep, vectors: vectorIndex(signs, lessons.passage_counts, (await rankingFile).model.dimension) };
     return ready;
-  });
+  })();
   return model;
 }
 
@@ -139,6 +146,8 @@ async function answer(params) {
   const passages = await passageTexts(d, result.rows, result.passages);
   if (run !== latest) return;
   show(d, result.rows, passages, query);
+  if (ready.keep) setTimeout(ready.keep, 0); // the first answer is shown: now store the model for the next visit
+  ready.keep = null;
   // as `lessons search`: when no lesson is close, say so, and still list the nearest ones under that heading
   nothing.hidden = !result.nothingClose;
   note(result.rows.length ? "" : "No lesson matches these filters.");
