@@ -7,7 +7,9 @@ Builds real sites with `lessons site` and serves them on localhost, then reports
   the weight-only int8 model (fp32 arithmetic) on sign vectors, then int8 vectors for the first stage's candidates
   (search/page.py). The data side alone is measured too ("data_side"): search/page.py's ranking fed the CLI's own
   query vectors.
-- time to the first semantic answer from a fresh browser profile, warm query time, and time to keyword results;
+- time to the first semantic answer from a fresh browser profile (median of three), then on that page the time of
+  eight new questions asked one after another (each fetching the shards of its candidates not fetched yet, with
+  how many files) and of the same questions asked again (nothing left to fetch), and time to keyword results;
 - gzipped bytes: the page before the first question (beyond Material's own assets), everything fetched up to the
   first semantic answer, and the lesson data (sign vectors, ids and cards, keyword index), file by file, with
   the int8 vector and passage text shards the first answer fetched;
@@ -59,6 +61,8 @@ TYPE_AND_TIME = """([query, states]) => new Promise((resolve) => {
 })"""
 # the theme's own assets, and its keyword index (lunr), which every page of the site fetches
 MATERIAL = ("assets/javascripts/", "assets/stylesheets/", "assets/images/", "search/search_index.json")
+# asked one after another on the page of the first answer, at 5,000 lessons: what a visitor's next questions cost
+NEW_QUESTIONS = PAGE_QUERIES[2:10]
 DATA = ("ranking.json", "lessons.json", "keyword.json", "keyword.bin", "signs.bin")  # loaded before the first answer
 
 
@@ -108,6 +112,7 @@ class Site:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.requested: list[str] = []
 
     def fresh(self):
         """A page in a new browser context: an empty profile, nothing cached."""
@@ -120,9 +125,11 @@ class Site:
         return page.eval_on_selector_all("[data-lesson-id]", "n => n.map(e => e.dataset.lessonId)"), elapsed
 
     def first_answer(self, query: str) -> tuple[float, list[str], object]:
-        """Seconds from opening search/?q= in a fresh profile to its semantic answer, the URLs fetched, and the page."""
+        """Seconds from opening search/?q= in a fresh profile to its semantic answer, the URLs fetched, and the page
+        (whose later requests go on to `self.requested`)."""
         page = self.fresh()
         urls: list[str] = []
+        self.requested = urls
         page.on("request", lambda r: urls.append(r.url))
         start = time.perf_counter()
         page.goto(f"{self.base}search/?q={quote(query)}")
@@ -191,17 +198,31 @@ def measure_site(root: Path, env: dict[str, str], browser, probe: str) -> dict:
     build_s = build_site(root, env)
     site = Site(root / "site", browser)
     try:
+        firsts = []
+        for _ in range(2):  # two more fresh profiles, for the median
+            elapsed, _, other = site.first_answer(probe)
+            other.context.close()
+            firsts.append(elapsed)
         seconds, urls, page = site.first_answer(probe)
+        firsts.append(seconds)
         urls = list(urls)  # what the first answer fetched; the page's listener goes on recording
-        _, warm = site.ask(page, probe + " for a small company")
+        fresh, again, files = [], [], []
+        for question in NEW_QUESTIONS:  # never asked on this page: their shards are fetched, except those shared
+            before = len(site.requested)
+            fresh.append(site.ask(page, question)[1])
+            files.append(sum("/data/vectors-" in u or "/data/passages-" in u for u in site.requested[before:]))
+        for question in NEW_QUESTIONS:  # asked again: everything is in the page already
+            again.append(site.ask(page, question)[1])
         page.context.close()
         data = root / "site" / "assets" / "search" / "data"
         lessons = json.loads((data / "lessons.json").read_text(encoding="utf-8"))
         shards = {kind: [u for u in urls if f"/data/{kind}-" in u] for kind in ("vectors", "passages")}
         return {
             "site_build_s": round(build_s, 1),
-            "first_semantic_answer_s": round(seconds, 2),
-            "warm_query_ms": round(warm, 1),
+            "first_semantic_answer_s": {"median": round(statistics.median(firsts), 2), "all": [round(x, 2) for x in firsts]},
+            "new_question_ms": {"median": round(statistics.median(fresh), 1), "all": [round(x) for x in fresh]},
+            "new_question_files": {"median": statistics.median(files), "all": files},
+            "question_again_ms": {"median": round(statistics.median(again), 1), "all": [round(x) for x in again]},
             "keyword_results_ms": round(site.keyword_ms(probe), 1),
             "page_before_query_gzip_kb": round(site.idle_bytes() / 1024, 1),
             "first_answer_total_gzip_mb": round(site_bytes(root / "site", [u for u in urls if u.startswith(site.base)]) / 1e6, 2),

@@ -26,7 +26,7 @@ from .quantise import VERSION as MODEL_RECIPE
 from .quantise import weight_only_int8
 from .store import IndexData
 
-FORMAT = 3  # bump when the files below change shape; the page refuses another format
+FORMAT = 4  # bump when the files below change shape; the page refuses another format
 INT8_MODEL = f"model.int8-weights-v{MODEL_RECIPE}.onnx"  # named after its recipe, so an older copy is never reused
 CARD_FIELDS = ("title", "summary", "outcome", "sector", "company_size", "country", "language", "technologies", "date")
 
@@ -100,11 +100,16 @@ def browser_files(data: IndexData, shown: set[str], taxonomy: Taxonomy, ranking:
     rows = [r for r, lesson_id in enumerate(data.ids) if lesson_id in shown and data.facets["status"][r] not in HIDDEN_STATUSES]
     passages = _passages_of(data, rows)
     counts = [int(n) for n in np.bincount(data.passage_lesson[passages], minlength=data.size)[rows]]
-    vectors = page.PageVectors.of(np.asarray(data.vector_matrix()[passages], dtype=np.float32), rows, counts)
+    matrix = np.asarray(data.vector_matrix()[passages], dtype=np.float32)
+    vectors = page.PageVectors.of(matrix, rows, counts)
+    centroids = np.zeros((len(rows), matrix.shape[1]), dtype=np.float64)
+    np.add.at(centroids, np.repeat(np.arange(len(rows)), counts), matrix)
+    shards = page.shard_lessons(centroids, int(ranking["page"]["lesson_shard"]))
     lessons = {
         "format": FORMAT,
         "lessons": [_card(data, r) for r in rows],
         "passage_counts": counts,
+        "shards": shards.tolist(),
         "labels": _labels(taxonomy),
     }
     terms, postings = _keyword(data, rows)
@@ -115,11 +120,11 @@ def browser_files(data: IndexData, shown: set[str], taxonomy: Taxonomy, ranking:
         "keyword.json": _json(terms),
         "keyword.bin": postings,
     }
-    starts, size = np.r_[0, np.cumsum(counts)], int(ranking["page"]["lesson_shard"])
-    for shard, first in enumerate(range(0, len(rows), size)):
-        lo, hi = starts[first], starts[min(first + size, len(rows))]
-        files[f"vectors-{shard}.bin"] = vectors.scales[lo:hi].astype("<f4").tobytes() + vectors.values[lo:hi].tobytes()
-        files[f"passages-{shard}.json"] = _json([[data.section(int(p)), data.passage(int(p))] for p in passages[lo:hi]])
+    starts = np.r_[0, np.cumsum(counts)]
+    for shard in range(int(shards.max()) + 1 if len(rows) else 0):  # each shard's lessons in lesson order
+        where = np.concatenate([np.arange(starts[m], starts[m + 1]) for m in np.flatnonzero(shards == shard)])
+        files[f"vectors-{shard}.bin"] = vectors.scales[where].astype("<f4").tobytes() + vectors.values[where].tobytes()
+        files[f"passages-{shard}.json"] = _json([[data.section(int(p)), data.passage(int(p))] for p in passages[where]])
     return files
 
 

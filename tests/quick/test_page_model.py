@@ -17,7 +17,7 @@ import pytest
 from indexer.errors import ModelError
 from indexer.search import export, page_model
 from tests.helpers import REPO
-from tests.quick.test_quantise import _tiny_model
+from tests.quick.test_quantise import tiny_model
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -44,7 +44,7 @@ def _run(graph: bytes, weights: bytes, folder: Path, ids: np.ndarray) -> np.ndar
 def test_the_page_model_computes_the_int8_model(tmp_path: Path) -> None:
     folder = tmp_path / "export"
     folder.mkdir()
-    _tiny_model(folder / "model.onnx")
+    tiny_model(folder / "model.onnx")
     made = export.ensure_page_model(folder)
     parts = _header(made.weights)["parts"]
     assert sum("channels" in part for part in parts) == 2  # both matrices travel as int8 with per-channel scales
@@ -61,7 +61,7 @@ def test_the_page_model_computes_the_int8_model(tmp_path: Path) -> None:
 def test_a_cached_copy_that_does_not_hang_together_is_made_again(tmp_path: Path) -> None:
     folder = tmp_path / "export"
     folder.mkdir()
-    _tiny_model(folder / "model.onnx")
+    tiny_model(folder / "model.onnx")
     made = export.ensure_page_model(folder)
     (cached,) = folder.glob("page-model-*")
     (cached / page_model.WEIGHTS_NAME).write_bytes(made.weights[:1000])  # cut short, as by a crash

@@ -15,7 +15,7 @@ onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
 
-def _tiny_model(path: Path) -> None:
+def tiny_model(path: Path) -> None:
     """ids -> Gather(table) -> MatMul(W) -> Reshape -> Gemm(V, transB) -> y, with a bias too small to round."""
     from onnx import TensorProto, helper, numpy_helper
 
@@ -51,7 +51,7 @@ def _run(path: Path, ids: np.ndarray) -> np.ndarray:
 
 
 def test_weights_are_int8_and_activations_fp32(tmp_path: Path) -> None:
-    _tiny_model(tmp_path / "fp32.onnx")
+    tiny_model(tmp_path / "fp32.onnx")
     report = quantise.weight_only_int8(tmp_path / "fp32.onnx", tmp_path / "int8.onnx")
     assert (report.matrices, report.tables) == (2, 1) and report.bytes_after < report.bytes_before / 3
     model = onnx.load(str(tmp_path / "int8.onnx"))
@@ -66,7 +66,7 @@ def test_weights_are_int8_and_activations_fp32(tmp_path: Path) -> None:
 
 
 def test_outputs_differ_from_fp32_only_by_the_weights_rounding(tmp_path: Path) -> None:
-    _tiny_model(tmp_path / "fp32.onnx")
+    tiny_model(tmp_path / "fp32.onnx")
     quantise.weight_only_int8(tmp_path / "fp32.onnx", tmp_path / "int8.onnx")
     ids = np.array([[3, 7, 99, 0, 42]], dtype=np.int64)
     exact, rounded = _run(tmp_path / "fp32.onnx", ids), _run(tmp_path / "int8.onnx", ids)
@@ -92,7 +92,7 @@ def test_table_rows_share_one_step_unless_they_would_overflow() -> None:
 
 
 def test_same_bytes_every_time(tmp_path: Path) -> None:
-    _tiny_model(tmp_path / "fp32.onnx")
+    tiny_model(tmp_path / "fp32.onnx")
     quantise.weight_only_int8(tmp_path / "fp32.onnx", tmp_path / "a.onnx")
     quantise.weight_only_int8(tmp_path / "fp32.onnx", tmp_path / "b.onnx")
     assert (tmp_path / "a.onnx").read_bytes() == (tmp_path / "b.onnx").read_bytes()

@@ -31,8 +31,8 @@ for await (const chunk of process.stdin) input += chunk;
 const { ranking, lessons, terms, files, cases } = JSON.parse(input);
 const bytes = (name) => new Uint8Array(Buffer.from(files[name], "base64")).buffer;
 const data = { ranking, lessons, keyword: keywordIndex(terms, new Uint8Array(bytes("keyword.bin"))) };
-const vectors = vectorIndex(bytes("signs.bin"), lessons.passage_counts, ranking.model.dimension);
-for (let k = 0; files[`vectors-${k}.bin`]; k++) addShard(vectors, k, bytes(`vectors-${k}.bin`), ranking);
+const vectors = vectorIndex(bytes("signs.bin"), lessons.passage_counts, ranking.model.dimension, lessons.shards);
+for (let k = 0; files[`vectors-${k}.bin`]; k++) addShard(vectors, k, bytes(`vectors-${k}.bin`));
 const answers = cases.map(({ query, plain, wide, filters, k }) => {
   const allowed = allowedMask(lessons.lessons, filters);
   const stage = firstStage(query, data, allowed, roughScores(wide, vectors), k);
@@ -82,7 +82,7 @@ def _exported(data: store.IndexData, kb: Path, page_numbers: dict | None = None)
 def _page_vectors(data: store.IndexData, ranking: dict, files: dict[str, bytes]) -> page.PageVectors:
     lessons = json.loads(files["lessons.json"])
     rows = [data.row_of(card["id"]) for card in lessons["lessons"]]
-    return page.PageVectors.read(files, rows, lessons["passage_counts"], FakeEmbedder.dimension, ranking["page"]["lesson_shard"])
+    return page.PageVectors.read(files, rows, lessons["passage_counts"], FakeEmbedder.dimension, lessons["shards"])
 
 
 def _run_js(request: dict) -> list[dict]:
@@ -96,8 +96,12 @@ def _run_js(request: dict) -> list[dict]:
     return json.loads(proc.stdout)
 
 
-def test_page_ranks_as_its_python_reference(data: store.IndexData, kb: Path) -> None:
-    # two candidates of four lessons and shards of three: both stages, and two vector files, are exercised
+@pytest.mark.parametrize("interleaved", [False, True], ids=["by-meaning", "interleaved"])
+def test_page_ranks_as_its_python_reference(data: store.IndexData, kb: Path, interleaved: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    # two candidates of four lessons and shards of three: both stages, and two vector files, are exercised; and
+    # once with shards that hold lessons out of order (0 and 2, 1 and 3), as grouping by meaning may
+    if interleaved:
+        monkeypatch.setattr(page, "shard_lessons", lambda centroids, size: np.arange(len(centroids)) % 2)
     ranking, files = _exported(data, kb, {"candidates": 2, "lesson_shard": 3})
     lessons = json.loads(files["lessons.json"])
     assert [card["id"] for card in lessons["lessons"]] == ["backup-one", "erp-failure", "erp-success", "voip-one"]  # no draft
@@ -124,6 +128,18 @@ def test_page_ranks_as_its_python_reference(data: store.IndexData, kb: Path) -> 
         assert np.allclose(answer["scores"], found.scores, atol=1e-9), query
         assert answer["passages"] == found.passages and answer["nothingClose"] == found.nothing_close, query
         assert answer["wideText"] == wide and answer["terms"] == question_terms(query), query
+
+
+def test_lessons_close_in_meaning_share_a_shard() -> None:
+    rng = np.random.default_rng(3)
+    topics = rng.normal(size=(2, 16))
+    centroids = np.stack([topics[i % 2] + rng.normal(scale=0.1, size=16) for i in range(24)])  # topics alternate
+    shards = page.shard_lessons(centroids, 4)
+    assert np.bincount(shards).tolist() == [4] * 6
+    assert all(len({i % 2 for i in np.flatnonzero(shards == k)}) == 1 for k in range(6))  # one topic a shard
+    assert np.array_equal(shards, page.shard_lessons(centroids, 4))  # the same files on every build
+    assert np.bincount(page.shard_lessons(centroids[:10], 4)).tolist() == [4, 4, 2]  # every shard full but one
+    assert page.shard_lessons(centroids, 100).tolist() == [0] * 24 and page.shard_lessons(centroids[:0], 4).tolist() == []
 
 
 def test_ranking_parameters_are_python_s(data: store.IndexData, kb: Path) -> None:

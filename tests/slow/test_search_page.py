@@ -45,12 +45,32 @@ def _cli(site_kb: Path, model_cache: Path, *args: str) -> tuple[bool, list[str]]
     return answer["nothing_close"], [hit["id"] for hit in answer["results"]]
 
 
+def _passages(site_kb: Path, model_cache: Path) -> dict[str, list[str]]:
+    """Each lesson's indexed passages, as the page's snippets show them (markup characters dropped, spaces collapsed)."""
+    import re
+
+    from indexer.core.kb import find_root
+    from indexer.core.settings import load_settings
+    from indexer.search.session import open_session
+
+    data = open_session(find_root(explicit=site_kb), load_settings(site_kb), cache_dir=model_cache, refresh=False).index
+    passages: dict[str, list[str]] = {}
+    for number, row in enumerate(data.passage_lesson):
+        plain = re.sub(r"\s+", " ", re.sub(r"[*_`#>|]+", "", data.passage(number))).strip()
+        passages.setdefault(data.ids[row], []).append(plain)
+    return passages
+
+
 def test_same_answers_as_the_command_line(page, server: str, site_kb: Path, model_cache: Path) -> None:
     _run(page, f"{server}search/?q={quote(QUERIES[0])}")
     top1 = overlap = 0.0
     differences = []
+    passages = _passages(site_kb, model_cache)
     for query in QUERIES:
         state, browser = _run(page, "", query)
+        # each card shows a passage of its own lesson (the text shards are read by each lesson's place in its shard)
+        for lesson_id, shown in zip(browser, page.locator(".lesson-passage").all_inner_texts()):
+            assert any(shown.strip("…") in passage for passage in passages[lesson_id]), (query, lesson_id, shown)
         nothing_close, cli = _cli(site_kb, model_cache, query)
         assert state == ("nothing-close" if nothing_close else "semantic") and len(cli) == 5, (query, state)
         top1 += browser[0] == cli[0]

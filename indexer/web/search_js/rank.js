@@ -95,13 +95,19 @@ export function keywordEvidence(query, expansion, keyword, ranking) {
   return { bm25, coverage: plain.map((x) => Math.min(1, x / asked)), rare: rare.map((x) => x / mass) };
 }
 
-// The passage vectors of signs.bin ([scales as float32][one bit a dimension, first dimension in the high bit])
-// and where each lesson's passages start; the int8 shards are added as the page fetches them.
-export function vectorIndex(buffer, counts, dimension) {
+// The passage vectors of signs.bin ([scales as float32][one bit a dimension, first dimension in the high bit]),
+// where each lesson's passages start, and which int8 shard holds each lesson (lessons.json's `shards`: shard N
+// holds the passages of its lessons in lesson order); the shards are added as the page fetches them.
+export function vectorIndex(buffer, counts, dimension, shardOf) {
   const n = counts.reduce((a, b) => a + b, 0);
-  const starts = new Int32Array(counts.length + 1);
-  counts.forEach((count, i) => (starts[i + 1] = starts[i] + count));
-  return { scales: new Float32Array(buffer, 0, n), bits: new Uint8Array(buffer, 4 * n, (n * dimension) / 8), starts, dimension, shards: new Map() };
+  const starts = new Int32Array(counts.length + 1), local = new Int32Array(counts.length), filled = new Map();
+  counts.forEach((count, i) => {
+    starts[i + 1] = starts[i] + count;
+    local[i] = filled.get(shardOf[i]) || 0; // the lesson's first passage within its shard's file
+    filled.set(shardOf[i], local[i] + count);
+  });
+  return { scales: new Float32Array(buffer, 0, n), bits: new Uint8Array(buffer, 4 * n, (n * dimension) / 8), starts, dimension,
+    shardOf, local, sizes: filled, shards: new Map() };
 }
 
 // page.PageVectors.rough: per lesson, its best passage's sign estimate scale * (sign . query), by a table of the
@@ -132,27 +138,26 @@ export function roughScores(query, vectors) {
 }
 
 // The int8 shards ([scales as float32][int8 values]) the lessons `rows` are in, by number.
-export function shardsOf(rows, ranking) {
-  return [...new Set(rows.map((row) => Math.floor(row / ranking.page.lesson_shard)))];
+export function shardsOf(rows, vectors) {
+  return [...new Set(rows.map((row) => vectors.shardOf[row]))];
 }
 
-export function addShard(vectors, shard, buffer, ranking) {
-  const size = ranking.page.lesson_shard, { starts, dimension } = vectors;
-  const first = starts[shard * size], n = starts[Math.min((shard + 1) * size, starts.length - 1)] - first;
-  vectors.shards.set(shard, { first, scales: new Float32Array(buffer, 0, n), values: new Int8Array(buffer, 4 * n, n * dimension) });
+export function addShard(vectors, shard, buffer) {
+  const n = vectors.sizes.get(shard) || 0;
+  vectors.shards.set(shard, { scales: new Float32Array(buffer, 0, n), values: new Int8Array(buffer, 4 * n, n * vectors.dimension) });
 }
 
 // page.PageVectors.exact: for some lessons, the best passage's int8 cosine and its number (the first on ties).
-export function exactScores(query, vectors, rows, ranking) {
-  const { starts, dimension } = vectors;
+export function exactScores(query, vectors, rows) {
+  const { starts, local, shardOf, dimension } = vectors;
   const best = new Float64Array(rows.length), passage = new Int32Array(rows.length);
   rows.forEach((lesson, i) => {
-    const { first, scales, values } = vectors.shards.get(Math.floor(lesson / ranking.page.lesson_shard));
+    const { scales, values } = vectors.shards.get(shardOf[lesson]);
     let top = -Infinity;
-    for (let p = starts[lesson]; p < starts[lesson + 1]; p++) {
+    for (let p = starts[lesson], q = local[lesson]; p < starts[lesson + 1]; p++, q++) {
       let dot = 0;
-      for (let d = 0, o = (p - first) * dimension; d < dimension; d++) dot += query[d] * values[o + d];
-      const cosine = scales[p - first] * dot;
+      for (let d = 0, o = q * dimension; d < dimension; d++) dot += query[d] * values[o + d];
+      const cosine = scales[q] * dot;
       if (cosine > top) [top, passage[i]] = [cosine, p];
     }
     best[i] = top === -Infinity ? 0 : top;
@@ -255,14 +260,14 @@ function nothingClose(plainBest, evidence, topic, allowed, fusion) {
 export function secondStage(stage, data, allowed, k, plain, wide, vectors) {
   const { ranking } = data;
   const { candidates, roughWide, evidence, topic } = stage;
-  const exact = exactScores(wide, vectors, candidates, ranking);
+  const exact = exactScores(wide, vectors, candidates);
   const best = Float64Array.from(roughWide); // each lesson's best estimate: exact for the candidates
   candidates.forEach((row, i) => (best[row] = exact.best[i]));
   const centred = centreLanguages(best, data.lessons.lessons, ranking.fusion);
   const fused = fuse(centred, evidence, topic, allowed, ranking.dense_weight, ranking.fusion);
   const order = candidates.map((_, i) => i).sort((a, b) => fused[candidates[b]] - fused[candidates[a]] || a - b).slice(0, k);
   const same = denseText(stage.query, stage.expansion) === stage.query; // as the CLI: one embedding then
-  const plainBest = same ? exact.best : exactScores(plain, vectors, candidates, ranking).best;
+  const plainBest = same ? exact.best : exactScores(plain, vectors, candidates).best;
   return {
     rows: order.map((i) => candidates[i]),
     scores: order.map((i) => fused[candidates[i]]),

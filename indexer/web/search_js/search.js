@@ -61,7 +61,7 @@ function loadModel() {
       getBytes("signs.bin"),
       d,
     ]);
-    ready = { embed, keep, vectors: vectorIndex(signs, lessons.passage_counts, (await rankingFile).model.dimension) };
+    ready = { embed, keep, vectors: vectorIndex(signs, lessons.passage_counts, (await rankingFile).model.dimension, lessons.shards) };
     return ready;
   })();
   return model;
@@ -69,8 +69,8 @@ function loadModel() {
 
 // The int8 vectors of the shards holding `rows`, each fetched once.
 function loadShards(d, rows) {
-  return Promise.all(shardsOf(rows, d.ranking).filter((k) => !ready.vectors.shards.has(k)).map((k) => {
-    if (!d.fetching.has(k)) d.fetching.set(k, getBytes(`vectors-${k}.bin`).then((buffer) => addShard(ready.vectors, k, buffer, d.ranking)));
+  return Promise.all(shardsOf(rows, ready.vectors).filter((k) => !ready.vectors.shards.has(k)).map((k) => {
+    if (!d.fetching.has(k)) d.fetching.set(k, getBytes(`vectors-${k}.bin`).then((buffer) => addShard(ready.vectors, k, buffer)));
     return d.fetching.get(k);
   }));
 }
@@ -135,6 +135,8 @@ async function answer(params) {
   const wide = wideText === query ? plain : await ready.embed(wideText);
   if (run !== latest) return;
   const stage = firstStage(query, d, allowed, roughScores(wide, ready.vectors), SHOWN);
+  // the texts of the first stage's leaders, beside their vectors: the lessons shown are mostly among them
+  for (const k of shardsOf(stage.candidates.slice(0, SHOWN), ready.vectors)) textShard(d, k).catch(() => {});
   try {
     await loadShards(d, stage.candidates);
   } catch (error) {
@@ -154,17 +156,16 @@ async function answer(params) {
   setState(result.nothingClose ? "nothing-close" : "semantic", query);
 }
 
+// The passage texts of shard k, each file fetched once.
+function textShard(d, k) {
+  if (!d.texts.has(k)) d.texts.set(k, getJson(`passages-${k}.json`));
+  return d.texts.get(k);
+}
+
 // The texts of the shown lessons' best passages, fetching only the files of their shards (as the int8 vectors).
 async function passageTexts(d, rows, numbers) {
-  const size = d.ranking.page.lesson_shard;
-  const shard = (k) => {
-    if (!d.texts.has(k)) d.texts.set(k, getJson(`passages-${k}.json`));
-    return d.texts.get(k);
-  };
-  return Promise.all(rows.map(async (row, i) => {
-    const k = Math.floor(row / size);
-    return (await shard(k))[numbers[i] - ready.vectors.starts[k * size]][1];
-  }));
+  const { shardOf, local, starts } = ready.vectors;
+  return Promise.all(rows.map(async (row, i) => (await textShard(d, shardOf[row]))[local[row] + numbers[i] - starts[row]][1]));
 }
 
 function show(d, rows, passages, query) {
@@ -190,8 +191,8 @@ window.addEventListener("popstate", () => {
   answer(now);
 });
 if (box.value) {
+  loadModel().catch(() => {}); // first: the runtime's start is the longest wait, and needs none of the lesson data
   answer(params);
-  loadModel().catch(() => {});
 } else {
   setState("idle"); // nothing more is fetched until the box is focused: the page stays light for a visitor just passing
 }
