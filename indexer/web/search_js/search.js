@@ -50,9 +50,24 @@ function loadData() {
   return data;
 }
 
+// Ask for the runtime's files at once, in parallel, rather than each when the one before it asks for it
+// (engine.js -> ONNX Runtime -> its WASM loader -> the WASM): the browser hands them over when they are used.
+function preload() {
+  const links = [
+    ["modulepreload", "vendor/ort.wasm.min.mjs"], ["modulepreload", "vendor/tokenizers.min.mjs"], ["modulepreload", "weights.js"],
+    ["modulepreload", "vendor/ort-wasm-simd-threaded.mjs"], ["preload", "vendor/ort-wasm-simd-threaded.wasm"], ["preload", "model/warm-up.onnx"],
+  ];
+  for (const [rel, path] of links) {
+    const link = Object.assign(document.createElement("link"), { rel, href: new URL(path, here).href });
+    if (rel === "preload") Object.assign(link, { as: "fetch", crossOrigin: "anonymous" }); // as ONNX Runtime's fetch asks
+    document.head.append(link);
+  }
+}
+
 // The model and the sign vectors; the runtime starts as soon as engine.js is imported, beside the lesson data.
 function loadModel() {
   model ??= (async () => {
+    preload();
     const engine = import("./engine.js");
     const d = loadData();
     const { open } = await engine;
