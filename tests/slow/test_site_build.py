@@ -39,6 +39,19 @@ def _broken_links(site: Path) -> list[str]:
     return broken
 
 
+def _missing_search_files(site: Path) -> list[str]:
+    """The search page's files that its scripts fetch by name (no page links them) and the site lacks."""
+    import json
+
+    search = site / "assets" / "search"
+    lessons = json.loads((search / "data" / "lessons.json").read_text(encoding="utf-8"))
+    ranking = json.loads((search / "data" / "ranking.json").read_text(encoding="utf-8"))
+    names = ["engine.js", "weights.js", "rank.js", "cards.js", "vendor/ort-wasm-simd-threaded.wasm", "vendor/ort-wasm-simd-threaded.mjs"]
+    names += [f"model/{name}" for name in ("model.onnx", ranking["model"]["weights_name"], "warm-up.onnx", "tokenizer.json")]
+    names += [f"data/{kind}-{k}.{ext}" for k in set(lessons["shards"]) for kind, ext in (("vectors", "bin"), ("passages", "json"))]
+    return [name for name in names if not (search / name).is_file()]
+
+
 def _lesson_ids() -> list[str]:
     return sorted(p.stem for p in (REPO / "lessons").glob("*.md"))
 
@@ -84,7 +97,7 @@ def test_generated_pages_reach_the_site_as_generated(built: Path) -> None:
 
 
 def test_every_link_of_the_mkdocs_site_leads_somewhere(built: Path) -> None:
-    assert _broken_links(built / "site") == []
+    assert _broken_links(built / "site") == [] and _missing_search_files(built / "site") == []
 
 
 def test_feed_and_home(built: Path) -> None:
@@ -106,6 +119,7 @@ def test_zensical_builds_every_lesson_page(built: Path, model_cache: Path) -> No
         assert "lesson-card" in page.read_text()
     # Zensical resolves every relative link of a page against its Markdown file: the pages are written for that
     assert _broken_links(built / "site") == []
+    assert _missing_search_files(built / "site") == []
 
 
 def test_mkdocs_build_runs_the_plugin(model_cache: Path, tmp_path: Path) -> None:
