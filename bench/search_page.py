@@ -150,7 +150,7 @@ class Site:
     def keyword_ms(self, query: str) -> float:
         """Milliseconds from typing to keyword results, with the model held back (as while it downloads)."""
         page = self.fresh()
-        page.route("**/model/model.onnx", lambda route: None)  # never answered: the model stays "loading"
+        page.route("**/model/model.onnx*", lambda route: None)  # never answered: the model stays "loading"
         page.goto(f"{self.base}search/")
         page.focus("#lesson-q")
         page.wait_for_function("document.querySelector('.lesson-search__filters:not([hidden])')", timeout=120_000)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import numpy as np
 from ..core.files import write_atomic
 from ..core.taxonomy import Taxonomy
 from ..core.vocabulary import HIDDEN_STATUSES, OUTCOME_LABELS, SIZE_LABELS
+from ..errors import ModelError
 from . import bm25, expansion, fusion, page, page_model
 from .quantise import VERSION as MODEL_RECIPE
 from .quantise import weight_only_int8
@@ -35,7 +37,10 @@ def ensure_int8(folder: Path) -> Path:
     """The weight-only int8 copy of `folder`/model.onnx, made once and kept beside it."""
     target = folder / INT8_MODEL
     if not target.is_file():
-        weight_only_int8(folder / "model.onnx", target)  # atomic: another build may make the same bytes meanwhile
+        try:
+            weight_only_int8(folder / "model.onnx", target)  # atomic: another build may make the same bytes meanwhile
+        except OSError as exc:
+            raise ModelError(f"{target}: the website's copy of the model could not be written ({exc.strerror or exc})") from exc
     return target
 
 
@@ -53,9 +58,15 @@ def ensure_page_model(folder: Path) -> page_model.PageModel:
     except OSError:  # not made yet: make it
         pass
     made = page_model.pack(*page_model.optimise(ensure_int8(folder)))
-    cached.mkdir(parents=True, exist_ok=True)
-    write_atomic(weights_file, made.weights)  # each file atomic; a reader checks that the pair belongs together
-    write_atomic(graph_file, made.graph)
+    try:
+        cached.mkdir(parents=True, exist_ok=True)
+        write_atomic(weights_file, made.weights)  # each file atomic; a reader checks that the pair belongs together
+        write_atomic(graph_file, made.graph)
+    except OSError:  # a full or read-only cache: the site still gets the model, made again next time
+        return made
+    for older in folder.glob("page-model-*"):  # an earlier recipe's or onnxruntime's copy: 23 MB each
+        if older != cached:
+            shutil.rmtree(older, ignore_errors=True)
     return made
 
 
@@ -104,6 +115,7 @@ def browser_files(data: IndexData, shown: set[str], taxonomy: Taxonomy, ranking:
     vectors = page.PageVectors.of(matrix, rows, counts)
     centroids = np.zeros((len(rows), matrix.shape[1]), dtype=np.float64)
     np.add.at(centroids, np.repeat(np.arange(len(rows)), counts), matrix)
+    centroids /= np.maximum(np.asarray(counts, dtype=np.float64), 1.0)[:, None]  # means: a long lesson weighs as a short one
     shards = page.shard_lessons(centroids, int(ranking["page"]["lesson_shard"]))
     lessons = {
         "format": FORMAT,

@@ -7,14 +7,16 @@ once, in Python, when the site is built:
 
 1. `optimise`: onnxruntime applies its extended graph optimisations to the weight-only int8 model
    (quantise.py), folding its DequantizeLinear nodes, and writes the graph with its initializers in a separate
-   file: the float32 weights the browser's session will hold.
+   file: the float32 weights the browser's session will hold. A fused operator that onnxruntime-web is not
+   known to run sends it back to the basic level (`WEB_CONTRIB_OPS`).
 2. `pack`: that file as the page downloads it. Each large float32 initializer came from int8 values and one
    scale per output channel, so it is stored that way again where that gives every bit back; anything else is
    stored as it is. `pack` then unpacks the whole file and refuses (ModelError) if a single byte differs.
 3. `unpack` restores the file; the page's weights.js does the same (tests keep the two equal) and hands the
    result to onnxruntime-web as the graph's external data, with the graph optimisations turned off.
 
-The page thus computes exactly what the page's weight-only int8 model computes, from about as many bytes.
+The page thus computes with the weight-only int8 model's weights, from about as many bytes; only the fused
+kernels may round sums differently (within 1e-5 of the int8 model's vectors in tests/slow/test_embed.py).
 The packed file starts with `MAGIC`, the length of a JSON header and the header: the unpacked size, the
 SHA-256 of the graph it belongs to, the number of bytes after the header (`data`), and the parts. Each part is a
 byte range of the unpacked file (`at`), stored `from` bytes after the header, either as its `bytes` bytes or as
@@ -51,14 +53,32 @@ class PageModel:
     weights: bytes
 
 
+# Operators outside the standard ONNX set that the extended optimisations may write and that the pinned
+# onnxruntime-web runs (the browser tests open the real model): anything else, say from a newer onnxruntime, and
+# the graph is optimised at the basic level instead, which writes standard operators only.
+WEB_CONTRIB_OPS = frozenset({"FusedMatMul", "BiasGelu"})
+
+
 def optimise(int8_model: Path) -> tuple[bytes, bytes]:
     """The optimised graph of `int8_model` and its external initializers file (as onnxruntime writes them)."""
+    import onnx
+    import onnxruntime as ort
+
+    levels = ort.GraphOptimizationLevel
+    graph, weights = _optimised(int8_model, levels.ORT_ENABLE_EXTENDED)
+    nodes = onnx.load_from_string(graph).graph.node
+    if any(node.domain not in ("", "ai.onnx") and node.op_type not in WEB_CONTRIB_OPS for node in nodes):
+        graph, weights = _optimised(int8_model, levels.ORT_ENABLE_BASIC)
+    return graph, weights
+
+
+def _optimised(int8_model: Path, level: Any) -> tuple[bytes, bytes]:
     import onnxruntime as ort
 
     with tempfile.TemporaryDirectory(prefix="lessons-page-model-") as tmp:
         options = ort.SessionOptions()
-        # Extended, not all: level "all" adds layout changes for this machine's CPU, unfit for WebAssembly.
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+        # at most extended: level "all" adds layout changes for this machine's CPU, unfit for WebAssembly
+        options.graph_optimization_level = level
         options.optimized_model_filepath = str(Path(tmp) / "model.onnx")
         options.add_session_config_entry("session.disable_quant_qdq", "1")  # fold DequantizeLinear into float32
         options.add_session_config_entry("session.optimized_model_external_initializers_file_name", WEIGHTS_NAME)

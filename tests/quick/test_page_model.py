@@ -72,6 +72,55 @@ def test_a_cached_copy_that_does_not_hang_together_is_made_again(tmp_path: Path)
     assert page_model.graph_of(b"LKPW\xff\xff\xff\xff{") == "" and page_model.graph_of(b"") == ""
 
 
+def _fusable_model(path: Path) -> None:
+    """ids -> Gather(table) -> MatMul(W) = h, then h times its own transpose: extended optimisation fuses that
+    Transpose into a com.microsoft FusedMatMul."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(1)
+    weights = {"table": rng.normal(0, 0.05, (100, 64)).astype(np.float32), "w": rng.normal(0, 0.1, (64, 80)).astype(np.float32)}
+    nodes = [
+        helper.make_node("Gather", ["table", "ids"], ["rows"]),
+        helper.make_node("MatMul", ["rows", "w"], ["h"]),
+        helper.make_node("Transpose", ["h"], ["ht"], perm=[0, 2, 1]),
+        helper.make_node("MatMul", ["h", "ht"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "fusable",
+        [helper.make_tensor_value_info("ids", TensorProto.INT64, [1, "n"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, "n", "n"])],
+        [numpy_helper.from_array(array, name) for name, array in weights.items()],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), str(path))
+
+
+def test_an_operator_the_browser_may_lack_sends_the_graph_to_basic_optimisation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fusable_model(tmp_path / "model.onnx")
+    int8 = export.ensure_int8(tmp_path)
+    ops = lambda graph: {(node.domain, node.op_type) for node in onnx.load_from_string(graph).graph.node}  # noqa: E731
+    assert ("com.microsoft", "FusedMatMul") in ops(page_model.optimise(int8)[0])  # known to run in onnxruntime-web
+    monkeypatch.setattr(page_model, "WEB_CONTRIB_OPS", frozenset())  # as if a newer onnxruntime wrote an unknown one
+    graph, weights = page_model.optimise(int8)
+    assert {domain for domain, _ in ops(graph)} == {""}
+    ids = np.array([[3, 7, 99]], dtype=np.int64)
+    page = page_model.pack(graph, weights)
+    assert _run(page.graph, page.weights, tmp_path / "page", ids).shape == (1, 3, 3)
+
+
+def test_a_model_cache_that_cannot_be_written_still_gives_the_model(tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    tiny_model(folder / "model.onnx")
+    (folder / "page-model-v0.0-ort0.0").mkdir()  # an older recipe's copy: removed once the new one is kept
+    made = export.ensure_page_model(folder)
+    (cached,) = folder.glob("page-model-*")
+    assert cached.name != "page-model-v0.0-ort0.0"
+    shutil.rmtree(cached)
+    cached.write_text("a file where the folder goes: mkdir fails as on a full or read-only disk")
+    assert export.ensure_page_model(folder) == made
+
+
 def _external_model(folder: Path) -> tuple[bytes, bytes, dict[str, np.ndarray]]:
     """A graph whose initializers sit in one external file: int8-exact along the last axis, along a middle axis,
     not exact at all, an int8 table and a small bias (the table last: its size is not a multiple of 4)."""
@@ -125,6 +174,9 @@ process.stdout.write(Buffer.from(unpack(packed)).toString("base64"));
     packed = base64.b64encode(made.weights).decode()
     proc = subprocess.run([node, "--input-type=module", "-e", script], input=packed, capture_output=True, text=True, check=True)
     assert base64.b64decode(proc.stdout) == external
+    cut = base64.b64encode(made.weights[:-3]).decode()  # a download cut short is refused, not padded with zeros
+    proc = subprocess.run([node, "--input-type=module", "-e", script], input=cut, capture_output=True, text=True)
+    assert proc.returncode != 0 and "incomplete" in proc.stderr
 
 
 def test_a_graph_naming_another_weights_file_is_refused(tmp_path: Path) -> None:

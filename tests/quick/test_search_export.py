@@ -130,6 +130,13 @@ def test_page_ranks_as_its_python_reference(data: store.IndexData, kb: Path, int
         assert answer["wideText"] == wide and answer["terms"] == question_terms(query), query
 
 
+def test_the_page_reads_the_data_format_export_writes() -> None:
+    import re
+
+    (declared,) = re.findall(r"^export const FORMAT = (\d+);", RANK_JS.read_text(encoding="utf-8"), flags=re.M)
+    assert int(declared) == export.FORMAT
+
+
 def test_lessons_close_in_meaning_share_a_shard() -> None:
     rng = np.random.default_rng(3)
     topics = rng.normal(size=(2, 16))

@@ -17,6 +17,10 @@ from tests.slow.conftest import CSP_PATH, HOSTILE_SEARCH_ID, SUB_PATH
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 MODEL_WAIT = 90_000  # ms: the first semantic answer on a loaded two-core machine
+# the page's Cache Storage (named after the site's path) holds the model's two files, of one version
+STORED = """caches.keys()
+  .then((names) => Promise.all(names.filter((n) => n.startsWith("lessons-search-model ")).map((n) => caches.open(n).then((c) => c.keys()))))
+  .then((stores) => stores.length === 1 && stores[0].length === 2)"""
 
 
 def _run(page, url: str, query: str | None = None) -> tuple[str, list[str]]:
@@ -146,7 +150,7 @@ def test_keyword_answers_come_first_and_stay_when_the_model_cannot_load(page, se
     page.wait_for_function("document.documentElement.dataset.searchState === 'idle'")
     page.wait_for_timeout(300)
     assert not any(url.endswith((".onnx", ".wasm", "signs.bin", "keyword.bin")) for url in requested)  # nothing heavy yet
-    page.route("**/model/model.onnx", lambda route: route.abort())
+    page.route("**/model/model.onnx*", lambda route: route.abort())  # the graph, whatever its version
     page.fill("#lesson-q", "e-invoicing")
     page.wait_for_function("document.documentElement.dataset.searchState === 'keyword' && document.querySelector('[data-lesson-id]')")
     page.wait_for_function("document.querySelector('.lesson-search__status').textContent.includes('could not start')")
@@ -159,13 +163,24 @@ def test_the_model_is_kept_for_the_next_visit(page, server: str) -> None:
     state, first = _run(page, url)
     assert state == "semantic"
     # stored once the first answer is shown: the graph and its weights, under this model version only
-    page.wait_for_function("caches.open('lessons-search-model').then(c => c.keys()).then(k => k.length === 2)", polling=200)
+    page.wait_for_function(STORED, polling=200)
     fetched = []
     page.on("request", lambda request: fetched.append(request.url))
     page.route("**/model/model.*", lambda route: route.abort())  # the second visit cannot download the model
     state, again = _run(page, url)
     assert state == "semantic" and again == first
     assert not [url for url in fetched if "/model/model." in url]
+
+
+def test_a_lesson_file_that_fails_says_so_and_is_tried_again(page, server: str) -> None:
+    failing = "**/data/passages-*.json"
+    page.route(failing, lambda route: route.abort())
+    page.goto(f"{server}search/?q={quote(QUERIES[0])}")
+    page.wait_for_function("document.documentElement.dataset.searchState === 'error'", timeout=MODEL_WAIT)
+    assert "could not be loaded" in page.locator(".lesson-search__status").inner_text()
+    page.unroute(failing)
+    state, ids = _run(page, "", QUERIES[0].upper())  # the same question, as the model reads it: the texts come now
+    assert state == "semantic" and ids
 
 
 def test_without_javascript_it_says_to_browse(browser, server: str) -> None:

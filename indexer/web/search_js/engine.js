@@ -7,15 +7,15 @@ import { unpack } from "./weights.js";
 const here = new URL("./", import.meta.url);
 ort.env.wasm.wasmPaths = new URL("vendor/", here).href; // the site's own copy, under whatever sub-path it is served
 ort.env.wasm.numThreads = 1; // GitHub Pages sends no COOP/COEP headers, so threads are unavailable anyway
-const CACHE = "lessons-search-model";
+const CACHE = `lessons-search-model ${here.pathname}`; // one a site: two sites of one origin keep their own
 
 // A file's bytes, from the Cache API when this version was fetched before, and a function that stores them there
 // (called once the model runs: storing 20 MB competes with starting it); `progress(done, total)` as they arrive.
 async function cachedBytes(cache, url, version, progress = () => {}) {
-  const key = `${url}?v=${version}`;
+  const key = `${url}?v=${version}`; // also what is fetched: a copy of another version in the HTTP cache never answers
   const cached = cache && (await cache.match(key));
   if (cached) return [new Uint8Array(await cached.arrayBuffer()), async () => {}];
-  const response = await fetch(url);
+  const response = await fetch(key);
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
   const total = Number(response.headers.get("content-length")) || 0;
   const reader = response.body.getReader();

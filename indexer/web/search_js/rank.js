@@ -4,6 +4,8 @@
 // comes from ranking.json, written by indexer/search/export.py, so Python is the one definition; tests keep the
 // two equal (tests/quick/test_search_export.py runs this file with Node, tests/slow/test_search_page.py in Chromium).
 
+export const FORMAT = 4; // export.FORMAT, of the data files this code reads (a test keeps the two equal)
+
 const fold = (text) => text.toLowerCase().replace(/ß/g, "ss").normalize("NFKD").replace(/\p{M}/gu, "");
 const WORD = /[\p{L}\p{N}_]+/gu; // Python's \w once accents are gone
 

@@ -2,7 +2,7 @@
 // first focus or question and then answers by meaning. For outside scripts and tests: `?q=` runs a query,
 // results carry data-lesson-id in rank order, and <html data-search-state> is "keyword", "semantic" or
 // "nothing-close" ("idle" before any question, "error" when the lesson data cannot load).
-import { addShard, allowedMask, denseText, expand, firstStage, keywordIndex, keywordRows, roughScores, secondStage, shardsOf, tokenize, vectorIndex } from "./rank.js";
+import { FORMAT, addShard, allowedMask, denseText, expand, firstStage, keywordIndex, keywordRows, roughScores, secondStage, shardsOf, tokenize, vectorIndex } from "./rank.js";
 import { card, filterMenus, snippet } from "./cards.js";
 
 const SHOWN = 10;
@@ -44,6 +44,7 @@ function loadData() {
   rankingFile ??= getJson("ranking.json");
   data ??= Promise.all([rankingFile, getJson("lessons.json"), getJson("keyword.json"), getBytes("keyword.bin")])
     .then(([ranking, lessons, terms, postings]) => {
+      if (ranking.format !== FORMAT) throw new Error("the search data and this page come from different builds; reload the page");
       filterMenus(filtersBox, FACETS, lessons.lessons, lessons.labels, chosenFilters(new URLSearchParams(location.search)));
       return { ranking, lessons, keyword: keywordIndex(terms, new Uint8Array(postings)), texts: new Map(), fetching: new Map() };
     });
@@ -82,12 +83,16 @@ function loadModel() {
   return model;
 }
 
+// `make()`'s promise, kept under `key` in `map` so that it runs once, unless it fails: then the next question tries again.
+function once(map, key, make) {
+  if (!map.has(key)) map.set(key, make().catch((error) => (map.delete(key), Promise.reject(error))));
+  return map.get(key);
+}
+
 // The int8 vectors of the shards holding `rows`, each fetched once.
 function loadShards(d, rows) {
-  return Promise.all(shardsOf(rows, ready.vectors).filter((k) => !ready.vectors.shards.has(k)).map((k) => {
-    if (!d.fetching.has(k)) d.fetching.set(k, getBytes(`vectors-${k}.bin`).then((buffer) => addShard(ready.vectors, k, buffer)));
-    return d.fetching.get(k);
-  }));
+  return Promise.all(shardsOf(rows, ready.vectors).filter((k) => !ready.vectors.shards.has(k))
+    .map((k) => once(d.fetching, k, () => getBytes(`vectors-${k}.bin`).then((buffer) => addShard(ready.vectors, k, buffer)))));
 }
 
 function chosenFilters(params) {
@@ -155,12 +160,20 @@ async function answer(params) {
   try {
     await loadShards(d, stage.candidates);
   } catch (error) {
-    if (run === latest) note(`The lesson data of this site could not be loaded (${error.message}).`);
-    return;
+    if (run !== latest) return;
+    note(`The lesson data of this site could not be loaded (${error.message}).`);
+    return setState("error", query);
   }
   if (run !== latest) return;
   const result = secondStage(stage, d, allowed, SHOWN, plain, wide, ready.vectors);
-  const passages = await passageTexts(d, result.rows, result.passages);
+  let passages;
+  try {
+    passages = await passageTexts(d, result.rows, result.passages);
+  } catch (error) {
+    if (run !== latest) return;
+    note(`The lesson data of this site could not be loaded (${error.message}).`);
+    return setState("error", query);
+  }
   if (run !== latest) return;
   show(d, result.rows, passages, query);
   if (ready.keep) setTimeout(ready.keep, 0); // the first answer is shown: now store the model for the next visit
@@ -173,8 +186,7 @@ async function answer(params) {
 
 // The passage texts of shard k, each file fetched once.
 function textShard(d, k) {
-  if (!d.texts.has(k)) d.texts.set(k, getJson(`passages-${k}.json`));
-  return d.texts.get(k);
+  return once(d.texts, k, () => getJson(`passages-${k}.json`));
 }
 
 // The texts of the shown lessons' best passages, fetching only the files of their shards (as the int8 vectors).

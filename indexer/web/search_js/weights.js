@@ -9,6 +9,7 @@ export function unpack(packed) {
   if (String.fromCharCode(...bytes.subarray(0, 4)) !== MAGIC) throw new Error("the model's weights file is not in the expected format");
   const length = view.getUint32(4, true);
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length)));
+  if (bytes.length !== 8 + length + header.data) throw new Error("the model's weights file is incomplete");
   const base = bytes.byteOffset + 8 + length;
   const out = new Uint8Array(header.size);
   for (const part of header.parts) {
