@@ -160,10 +160,13 @@ def test_keyword_answers_come_first_and_stay_when_the_model_cannot_load(page, se
 
 def test_the_model_is_kept_for_the_next_visit(page, server: str) -> None:
     url = f"{server}search/?q={quote(QUERIES[0])}"
+    page.goto(f"{server}search/")  # a visitor of an earlier build, whose store had another name
+    page.evaluate("caches.open('lessons-search-model').then((c) => c.put('/old-model', new Response('old')))")
     state, first = _run(page, url)
     assert state == "semantic"
     # stored once the first answer is shown: the graph and its weights, under this model version only
     page.wait_for_function(STORED, polling=200)
+    page.wait_for_function("caches.has('lessons-search-model').then((has) => !has)", polling=200)
     fetched = []
     page.on("request", lambda request: fetched.append(request.url))
     page.route("**/model/model.*", lambda route: route.abort())  # the second visit cannot download the model

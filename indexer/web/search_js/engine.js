@@ -62,6 +62,7 @@ export async function open(model, progress) {
   const keep = async () => {
     await Promise.all([keepGraph(), keepWeights()]);
     for (const old of cache ? await cache.keys() : []) if (!old.url.endsWith(`?v=${model.files_sha256}`)) await cache.delete(old);
+    await globalThis.caches?.delete("lessons-search-model").catch(() => {}); // the store of earlier builds, one an origin
   };
   // The CLI truncates to max_tokens including [CLS] and [SEP], and keeps the final [SEP] (embedding.py).
   const room = model.max_tokens - model.prefix_ids.length - model.suffix_ids.length;
