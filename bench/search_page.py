@@ -279,11 +279,13 @@ def data_side(root: Path, queries: list[dict[str, str]], qrels: dict | None) -> 
     counts = [int((data.passage_lesson == r).sum()) for r in rows]
     vectors = page.PageVectors.of(np.asarray(data.matrix[np.isin(data.passage_lesson, rows)], dtype=np.float32), rows, counts)
     allowed = rank.allowed_lessons(data, rank.Filters())
-    cli, got = {}, {}
+    cli, got, candidates = {}, {}, []
     for q in queries:
         cli[q["id"]] = [h.id for h in rank.answer(data, embedder, [q["text"]], top_k=10, dense_weight=weight, taxonomy=kb.taxonomy)[0].hits]
         pair = tuple(embedder.encode([q["text"], expand(q["text"], kb.taxonomy).dense_text(q["text"])]))
-        got[q["id"]] = [data.ids[r] for r in page.answer(data, vectors, q["text"], pair, allowed, 10, weight, kb.taxonomy).rows]
+        found = page.answer(data, vectors, q["text"], pair, allowed, 10, weight, kb.taxonomy)
+        got[q["id"]] = [data.ids[r] for r in found.rows]
+        candidates.append(found.candidates)
     ids = [i for i in cli if cli[i] and got[i]]
     result = {
         "top1_agreement": round(sum(cli[i][0] == got[i][0] for i in ids) / len(ids), 4),
@@ -291,6 +293,28 @@ def data_side(root: Path, queries: list[dict[str, str]], qrels: dict | None) -> 
     }
     if qrels:
         result |= {"ndcg10_cli": evaluate(cli, qrels).ndcg_at_10, "ndcg10_page_data": evaluate(got, qrels).ndcg_at_10}
+    return result | {"candidate_files": candidate_files(root, data, candidates)}
+
+
+def candidate_files(root: Path, data, candidates: list[list[int]]) -> dict:
+    """How many int8 vector files a question's candidates fall in (the page's first fetch for a new question), and
+    their raw KB, with the built site's shards grouped by meaning against shards of 4 lessons in index order."""
+    import numpy as np
+
+    exported = json.loads((root / "site" / "assets" / "search" / "data" / "lessons.json").read_text(encoding="utf-8"))
+    position = {data.row_of(card["id"]): i for i, card in enumerate(exported["lessons"])}
+    counts = np.asarray(exported["passage_counts"])
+    layouts = {"by_meaning": np.asarray(exported["shards"]), "index_order_of_4": np.arange(len(counts)) // 4}
+    result = {}
+    for name, shard in layouts.items():
+        files = [sorted({int(shard[position[r]]) for r in rows}) for rows in candidates]
+        size = 4 + data.matrix.shape[1]  # a passage: its float32 scale and int8 values
+        kb = [sum(int(counts[shard == k].sum()) for k in used) * size / 1024 for used in files]
+        result[name] = {
+            "median": statistics.median(len(f) for f in files),
+            "mean": round(statistics.mean(len(f) for f in files), 1),
+            "raw_kb_mean": round(statistics.mean(kb), 1),
+        }
     return result
 
 

@@ -51,9 +51,9 @@ def shard_lessons(centroids: np.ndarray, size: int) -> np.ndarray:
     """The shard of each lesson, from its passages' mean vector (`centroids`, one row a lesson): the lessons are
     split in two along their main direction of spread, again and again, until each part holds at most `size`;
     each cut leaves a whole number of shards on its first side, so every shard but one is full. Lessons close in
-    meaning share a shard: on SemEval (1,893 lessons) a question's 40 candidates fell in 24 files of 8 lessons
-    instead of 39 files of 4 in index order, for 24% more bytes (docs/how-search-works.md). The same input always gives
-    the same shards (a fixed start for the power iteration, stable sorts)."""
+    meaning share a shard, so a question's candidates fall in fewer files (bench/search_page.py's "candidate_files",
+    given in docs/how-search-works.md). The same input always gives the same shards (a fixed start for the power
+    iteration, stable sorts)."""
     shard = np.zeros(len(centroids), dtype=np.int64)
     parts, count = [np.arange(len(centroids))], 0
     while parts:
@@ -138,12 +138,14 @@ def _best(per_passage: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.n
 
 @dataclass(frozen=True)
 class PageAnswer:
-    """The page's answer to one question: index rows, fused scores, best passage numbers, and nothing-close."""
+    """The page's answer to one question: index rows, fused scores, best passage numbers, nothing-close, and the
+    first stage's candidates (index rows), whose int8 shards the page fetches."""
 
     rows: list[int]
     scores: list[float]
     passages: list[int]
     nothing_close: bool
+    candidates: list[int]
 
 
 def answer(
@@ -187,5 +189,9 @@ def answer(
         bool(topic[allowed].any()),
     )
     return PageAnswer(
-        [chosen[i] for i in order], [float(second[i]) for i in order], [int(passage[i]) for i in order], nothing_close(close, PARAMETERS)
+        [chosen[i] for i in order],
+        [float(second[i]) for i in order],
+        [int(passage[i]) for i in order],
+        nothing_close(close, PARAMETERS),
+        chosen,
     )

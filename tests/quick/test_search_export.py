@@ -127,6 +127,7 @@ def test_page_ranks_as_its_python_reference(data: store.IndexData, kb: Path, int
         assert answer["ids"] == [data.ids[row] for row in found.rows], query
         assert np.allclose(answer["scores"], found.scores, atol=1e-9), query
         assert answer["passages"] == found.passages and answer["nothingClose"] == found.nothing_close, query
+        assert answer["candidates"] == len(found.candidates), query  # the same lessons' shards are fetched
         assert answer["wideText"] == wide and answer["terms"] == question_terms(query), query
 
 

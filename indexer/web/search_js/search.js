@@ -157,17 +157,11 @@ async function answer(params) {
   const stage = firstStage(query, d, allowed, roughScores(wide, ready.vectors), SHOWN);
   // the texts of the first stage's leaders, beside their vectors: the lessons shown are mostly among them
   for (const k of shardsOf(stage.candidates.slice(0, SHOWN), ready.vectors)) textShard(d, k).catch(() => {});
-  try {
+  let result, passages;
+  try { // the candidates' vectors, then the texts of the lessons shown
     await loadShards(d, stage.candidates);
-  } catch (error) {
     if (run !== latest) return;
-    note(`The lesson data of this site could not be loaded (${error.message}).`);
-    return setState("error", query);
-  }
-  if (run !== latest) return;
-  const result = secondStage(stage, d, allowed, SHOWN, plain, wide, ready.vectors);
-  let passages;
-  try {
+    result = secondStage(stage, d, allowed, SHOWN, plain, wide, ready.vectors);
     passages = await passageTexts(d, result.rows, result.passages);
   } catch (error) {
     if (run !== latest) return;
