@@ -154,6 +154,8 @@ def test_keyword_answers_come_first_and_stay_when_the_model_cannot_load(page, se
     page.fill("#lesson-q", "e-invoicing")
     page.wait_for_function("document.documentElement.dataset.searchState === 'keyword' && document.querySelector('[data-lesson-id]')")
     page.wait_for_function("document.querySelector('.lesson-search__status').textContent.includes('could not start')")
+    page.wait_for_load_state("networkidle")  # the model's other files stopped, or arrived: the note stays the failure's
+    assert "could not start" in page.locator(".lesson-search__status").inner_text()
     ids = page.eval_on_selector_all("[data-lesson-id]", "nodes => nodes.map(n => n.dataset.lessonId)")
     assert "einvoicing-rollout-print-shop" in ids and page.evaluate("document.documentElement.dataset.searchState") == "keyword"
 

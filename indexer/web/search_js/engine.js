@@ -11,11 +11,11 @@ const CACHE = `lessons-search-model ${here.pathname}`; // one a site: two sites 
 
 // A file's bytes, from the Cache API when this version was fetched before, and a function that stores them there
 // (called once the model runs: storing 20 MB competes with starting it); `progress(done, total)` as they arrive.
-async function cachedBytes(cache, url, version, progress = () => {}) {
+async function cachedBytes(cache, url, version, signal, progress = () => {}) {
   const key = `${url}?v=${version}`; // also what is fetched: a copy of another version in the HTTP cache never answers
   const cached = cache && (await cache.match(key));
   if (cached) return [new Uint8Array(await cached.arrayBuffer()), async () => {}];
-  const response = await fetch(key);
+  const response = await fetch(key, { signal });
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
   const total = Number(response.headers.get("content-length")) || 0;
   const reader = response.body.getReader();
@@ -44,11 +44,16 @@ const started = fetch(new URL("model/warm-up.onnx", here))
 // Float32Array, and keep() stores the model in the Cache API (once the page has answered).
 export async function open(model, progress) {
   const cache = globalThis.caches ? await caches.open(CACHE).catch(() => null) : null;
+  const stop = new AbortController(); // when one file fails, the others stop downloading and reporting progress
   const [tokenizerJson, [graph, keepGraph], [packed, keepWeights]] = await Promise.all([
-    fetch(new URL("model/tokenizer.json", here)).then((r) => r.json()),
-    cachedBytes(cache, new URL("model/model.onnx", here).href, model.files_sha256),
-    cachedBytes(cache, new URL(`model/${model.weights_name}`, here).href, model.files_sha256, progress),
-  ]);
+    fetch(new URL("model/tokenizer.json", here), { signal: stop.signal }).then((r) => r.json()),
+    cachedBytes(cache, new URL("model/model.onnx", here).href, model.files_sha256, stop.signal),
+    cachedBytes(cache, new URL(`model/${model.weights_name}`, here).href, model.files_sha256, stop.signal,
+      (done, total) => stop.signal.aborted || progress(done, total)),
+  ]).catch((error) => {
+    stop.abort();
+    throw error;
+  });
   const tokenizer = new Tokenizer(tokenizerJson, {});
   const weights = unpack(packed);
   await started;
